@@ -1,0 +1,127 @@
+"""Input checks shared by every gradlib rule.
+
+Every error is a :class:`GradlibError` (a ``ValueError``) whose message starts with
+the rule's name and names the argument and the shapes involved, e.g.
+``matmul: X is (3, 4) but Y is (5, 2); inner dimensions must match``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class GradlibError(ValueError):
+    """Bad input to a gradlib rule or to the checker."""
+
+
+def fail(rule: str, message: str) -> GradlibError:
+    """Return (for the caller to raise) an error whose message starts with ``rule: ``."""
+    return GradlibError(f"{rule}: {message}")
+
+
+def as_float_array(rule: str, name: str, value: Any, *, ndim: tuple[int, ...] | None = None) -> np.ndarray:
+    """``value`` as a float64 array, checked to be real, finite and of an allowed rank.
+
+    Integer and boolean input is promoted to float64 (never differenced as integers);
+    complex input is kept complex (the checker's complex-step method passes it through).
+    """
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise fail(rule, f"{name} is not an array ({exc})") from None
+    if array.dtype.kind in "biuf":
+        array = array.astype(np.float64, copy=False)
+    elif array.dtype.kind != "c":
+        raise fail(rule, f"{name} must be numeric, got dtype {array.dtype} (shape {array.shape})")
+    if ndim is not None and array.ndim not in ndim:
+        allowed = " or ".join(f"{d}-D" for d in ndim)
+        raise fail(rule, f"{name} must be {allowed}, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise fail(rule, f"{name} of shape {array.shape} contains nan or inf")
+    return array
+
+
+# --- shapes shared by the rule modules -------------------------------------------------
+
+#: How a vector of length m may be written: 1-D (m,), a row (1, m) as the notes write
+#: r and y, or a column (m, 1) as the notes write x and z.
+VECTOR_KINDS = ("flat", "row", "column")
+_KIND_SHAPE = {"flat": lambda m: (m,), "row": lambda m: (1, m), "column": lambda m: (m, 1)}
+_KIND_NAME = {"flat": "(m,)", "row": "(1, m)", "column": "(m, 1)"}
+
+
+def _nonempty(rule: str, name: str, array: np.ndarray) -> np.ndarray:
+    if array.size == 0:
+        raise fail(rule, f"{name} is empty (shape {array.shape})")
+    return array
+
+
+def as_matrix(rule: str, name: str, value: Any) -> np.ndarray:
+    """``value`` as a non-empty 2-D float64 array (checked by :func:`as_float_array`)."""
+    return _nonempty(rule, name, as_float_array(rule, name, value, ndim=(2,)))
+
+
+def as_vector(rule: str, name: str, value: Any, *, kinds: tuple[str, ...] = VECTOR_KINDS,
+              size: int | None = None, of: str = "", hint: str = "") -> tuple[np.ndarray, str]:
+    """``value`` as a 1-D float64 array plus the kind (``"flat"``, ``"row"``, ``"column"``) it came in.
+
+    Only the ``kinds`` listed are accepted (a (1, 1) array is whichever is listed first);
+    ``shaped(result, kind)`` puts a vector back in the caller's convention. With ``size``,
+    the length must match the ``size`` entries of ``of`` (e.g. ``of="z = W x"``).
+    """
+    array = _nonempty(rule, name, as_float_array(rule, name, value, ndim=(1, 2)))
+    m = array.size
+    kind = next((k for k in kinds if array.shape == _KIND_SHAPE[k](m)), None)
+    if kind is None:
+        allowed = " or ".join(_KIND_NAME[k] for k in kinds)
+        raise fail(rule, f"{name} is {array.shape} but must be a vector of shape {allowed}"
+                         + (f"; {hint}" if hint else ""))
+    if size is not None and m != size:
+        raise fail(rule, f"{name} is {array.shape} but {of} has {size} entries; "
+                         f"{name} must have {size} entries too")
+    return array.reshape(m), kind
+
+
+def shaped(vector: np.ndarray, kind: str) -> np.ndarray:
+    """The 1-D ``vector`` written as ``kind``: (m,), (1, m) or (m, 1)."""
+    return vector.reshape(_KIND_SHAPE[kind](vector.size))
+
+
+def mismatch(rule: str, a_name: str, a_shape: tuple[int, ...], b_name: str, b_shape: tuple[int, ...],
+             why: str) -> GradlibError:
+    """``rule: X is (3, 4) but Y is (5, 2); why`` (for the caller to raise)."""
+    return fail(rule, f"{a_name} is {a_shape} but {b_name} is {b_shape}; {why}")
+
+
+def as_matrix_and_row(rule: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, str]:
+    """(X, y as 1-D, y's kind) for a row y of m entries broadcast over the rows of an (n, m) X."""
+    X = as_matrix(rule, "X", X)
+    y, kind = as_vector(rule, "y", y, kinds=("flat", "row"), hint="y is a row, broadcast over the rows of X")
+    if y.size != X.shape[1]:
+        raise mismatch(rule, "X", X.shape, "y", shaped(y, kind).shape, "y needs one entry per column of X")
+    return X, y, kind
+
+
+def as_upstream(rule: str, name: str, value: Any, shape: tuple[int, ...], of: str) -> np.ndarray:
+    """The upstream gradient ``name`` = dJ/d(of), which must have exactly the output's ``shape``."""
+    array = as_float_array(rule, name, value)
+    if array.shape != shape:
+        raise fail(rule, f"{name} is {array.shape} but {of} is {shape}")
+    return array
+
+
+def as_class_index(rule: str, value: Any, classes: int, theta_shape: tuple[int, ...]) -> np.ndarray:
+    """Class index ``k`` (an int, or a 1-D array of ints for a batch) checked against ``classes``.
+
+    Booleans and floats are rejected (``k=1.0`` or ``k=True`` is almost always a bug).
+    """
+    k = np.asarray(value)
+    if k.dtype.kind not in "iu":
+        raise fail(rule, f"k must be an integer class index, got {value!r} (dtype {k.dtype}) "
+                         f"for theta of shape {theta_shape}")
+    bad = np.flatnonzero((k < 0) | (k >= classes))
+    if bad.size:
+        where = f"k[{bad[0]}]={k.flat[bad[0]]}" if k.ndim else f"k={int(k)}"
+        raise fail(rule, f"{where} is out of range for theta with {classes} classes (shape {theta_shape})")
+    return k

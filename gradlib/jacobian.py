@@ -1,0 +1,99 @@
+r"""Analytic Jacobians of the maps chapter 1 uses (notes, section 1).
+
+For :math:`f : \mathbb{R}^n \to \mathbb{R}^m` the Jacobian is the m x n matrix of all first partial
+derivatives, one row per output and one column per input,
+
+.. math::  J_{ij} = \frac{\partial f_i}{\partial x_j}
+           \qquad (\text{the layout of } \texttt{gradlib.numerical\_jacobian}).
+
+A scalar map (m = 1) has a 1 x n Jacobian: its gradient written as a row.
+
+Each map below is a :class:`Map` with ``forward(x)`` (also ``map(x)``) and ``jacobian(x)``; x is a
+vector given as (n,), a row (1, n) or a column (n, 1), and ``forward`` answers in the same convention:
+
+- ``linear(A)``: :math:`f(x) = A x`, :math:`J = A` (x a column or 1-D).
+- ``elementwise(name, f, df)``: :math:`f(x)_i = f(x_i)`, :math:`J = \mathrm{diag}(f'(x))` (output i
+  depends on input i only); ``tanh`` is one, with :math:`\tanh' = 1 - \tanh^2`.
+- ``softmax``: :math:`s = \mathrm{softmax}(x)`, :math:`J_{ij} = s_i(\mathbf 1[i = j] - s_j)`, i.e.
+  :math:`J = \mathrm{diag}(s) - s s^T`.
+- ``scalar(name, f, grad)``: a scalar map with its gradient as the 1 x n Jacobian; ``sum_of_squares``
+  (:math:`\sum_i x_i^2`, :math:`J = 2 x^T`) and ``softmax_xent(k)`` (:math:`J = (\mathrm{softmax}(x) - y)^T`) are two.
+
+>>> import numpy as np; from gradlib import jacobian, numerical_jacobian
+>>> x = np.array([0.5, -1.0, 2.0])
+>>> bool(np.allclose(jacobian.softmax.jacobian(x), numerical_jacobian(jacobian.softmax, x)))
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from gradlib import softmax_xent as _xent
+from gradlib._validate import VECTOR_KINDS, as_matrix, as_vector, fail, shaped
+
+
+@dataclass(frozen=True)
+class Map:
+    """A map f: R^n -> R^m on vectors with its analytic Jacobian; ``f`` and ``J`` see x as a checked 1-D array."""
+
+    name: str
+    f: Callable[[np.ndarray], Any]
+    J: Callable[[np.ndarray], np.ndarray]
+    kinds: tuple[str, ...] = VECTOR_KINDS
+    size: int | None = None
+    size_of: str = ""
+
+    def _x(self, x: Any) -> tuple[np.ndarray, str]:
+        return as_vector(f"jacobian.{self.name}", "x", x, kinds=self.kinds, size=self.size, of=self.size_of)
+
+    def forward(self, x: Any) -> Any:
+        """f(x): a vector in x's convention, or a scalar."""
+        x, kind = self._x(x)
+        out = self.f(x)
+        return shaped(out, kind) if np.ndim(out) == 1 else out
+
+    __call__ = forward
+
+    def jacobian(self, x: Any) -> np.ndarray:
+        r"""The (m, n) matrix :math:`J_{ij} = \partial f_i / \partial x_j` at x."""
+        return self.J(self._x(x)[0])
+
+
+def linear(A: Any) -> Map:
+    """f(x) = A x for an (m, n) matrix A; its Jacobian is A itself, wherever x is."""
+    A = as_matrix("jacobian.linear", "A", A)
+    return Map("linear", lambda x: A @ x, lambda x: A.copy(), kinds=("flat", "column"),
+               size=A.shape[1], size_of=f"each row of A {A.shape}")
+
+
+def elementwise(name: str, f: Callable[[np.ndarray], np.ndarray], df: Callable[[np.ndarray], np.ndarray]) -> Map:
+    """f applied entry by entry; df is its derivative. The Jacobian is diag(df(x))."""
+    def J(x: np.ndarray) -> np.ndarray:
+        d = np.asarray(df(x))
+        if d.shape != x.shape:
+            raise fail(f"jacobian.{name}", f"df(x) is {d.shape} but x is {x.shape}; df must act entry by entry")
+        return np.diag(d)
+    return Map(name, f, J)
+
+
+def scalar(name: str, f: Callable[[np.ndarray], Any], grad: Callable[[np.ndarray], np.ndarray]) -> Map:
+    """A scalar map f: R^n -> R with its gradient grad(x) (n entries), returned as the 1 x n Jacobian."""
+    return Map(name, f, lambda x: np.asarray(grad(x)).reshape(1, x.size))
+
+
+def _softmax_jacobian(x: np.ndarray) -> np.ndarray:
+    s = _xent.softmax(x)
+    return np.diag(s) - np.outer(s, s)
+
+
+tanh = elementwise("tanh", np.tanh, lambda x: 1.0 - np.tanh(x) ** 2)
+softmax = Map("softmax", _xent.softmax, _softmax_jacobian)
+sum_of_squares = scalar("sum_of_squares", lambda x: np.sum(x**2), lambda x: 2.0 * x)
+
+
+def softmax_xent(k: int) -> Map:
+    """The softmax cross-entropy loss of true class k as a scalar map of the logits; J = (softmax(x) - onehot(k))^T."""
+    return scalar(f"softmax_xent(k={k})", lambda x: _xent.forward(x, k), lambda x: _xent.backward(x, k))

@@ -1,0 +1,33 @@
+"""The built book: every page in the TOC exists, executed cleanly, and shows what each chapter promises."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+PAGES = [TOC["root"]] + [entry["file"] for part in TOC["parts"] for entry in part["chapters"]]
+RULE_PAGES = [p for p in PAGES if re.match(r"chapters/0[1-7]_", p)]
+
+pytestmark = pytest.mark.book
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_was_built_without_errors(book_html, page):
+    html = (book_html / f"{page}.html").read_text()
+    assert "Traceback (most recent call last)" not in html
+    assert not re.search(r'class="output (traceback|stderr)', html), "an error or stderr output on the page"
+
+@pytest.mark.parametrize("page", RULE_PAGES)
+def test_rule_page_has_the_promised_parts(book_html, page):
+    """Each rule chapter: a boxed rule, a passing and a failing check, a figure, an explorer, 3+ exercises with solutions."""
+    html = (book_html / f"{page}.html").read_text()
+    assert re.search(r'class="[^"]*\btheorem\b', html), "no boxed rule (prf:theorem)"
+    assert html.count('class="exercise') + html.count('class="admonition exercise') >= 3 or len(re.findall(r'id="ex-', html)) >= 3
+    assert len(re.findall(r'class="[^"]*\bsolution\b', html)) >= 3, "fewer than three solutions"
+    assert "<figure" in html and re.search(r'<img[^>]+alt="[^"]{20,}"', html), "no figure with alt text"
+    assert "application/vnd.jupyter.widget-view+json" in html, "no explorer widget"
+    assert "PASS" in html and "FAIL" in html, "expected a passing and a deliberately failing gradient check"
