@@ -1,17 +1,19 @@
-r"""Matrix plus a broadcast row, :math:`B = X + y` (notes, section 6).
+r"""Matrix plus a broadcast row, $B = X + y$ (Yeh, *Gradient Notes*, section 6).
 
-Shapes: :math:`X, B \in \mathbb{R}^{n \times m}`, :math:`y \in \mathbb{R}^{1 \times m}` (given as a row
-(1, m) or as (m,)), added to every row of X; the upstream :math:`\partial A / \partial B` is (n, m).
+Shapes: $X, B \in \mathbb{R}^{n \times m}$, $y \in \mathbb{R}^{1 \times m}$ (given as a row
+(1, m) or as (m,)), added to every row of X; the upstream $\partial A / \partial B$ is (n, m).
 
-Written without broadcasting, :math:`B = X + \mathbf 1 y` with :math:`\mathbf 1` the column of n ones, so
-y is used once per row: :math:`B_{ij} = X_{ij} + y_j`. The gradient for X passes straight through;
+Written without broadcasting, $B = X + \mathbf 1 y$ with $\mathbf 1$ the column of n ones, so
+y is used once per row: $B_{ij} = X_{ij} + y_j$. The gradient for X passes straight through;
 for y the chain rule adds up the contributions of all n rows (the matmul rule with
-:math:`\mathbf 1` in place of X gives the same):
+$\mathbf 1$ in place of X gives the same):
 
-.. math::  \frac{\partial A}{\partial X} = \frac{\partial A}{\partial B},\qquad
-           \frac{\partial A}{\partial y_j} = \sum_i \frac{\partial A}{\partial B_{ij}},
-           \ \text{i.e.}\ \frac{\partial A}{\partial y} = \mathbf 1^T \frac{\partial A}{\partial B}
-           \ \text{(the column sums, in y's shape).}
+$$
+\frac{\partial A}{\partial X} = \frac{\partial A}{\partial B},\qquad
+\frac{\partial A}{\partial y_j} = \sum_i \frac{\partial A}{\partial B_{ij}},
+\ \text{i.e.}\ \frac{\partial A}{\partial y} = \mathbf 1^T \frac{\partial A}{\partial B}
+\ \text{(the column sums, in y's shape).}
+$$
 """
 from __future__ import annotations
 
@@ -25,13 +27,13 @@ RULE = "broadcast_add"
 
 
 def forward(X: Any, y: Any) -> np.ndarray:
-    r""":math:`B_{ij} = X_{ij} + y_j`, shape (n, m)."""
+    """B_ij = X_ij + y_j, shape (n, m)."""
     X, y, _ = as_matrix_and_row(RULE, X, y)
     return X + y
 
 
 def backward(dB: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    r"""Given :math:`dB = \partial A/\partial B`, return :math:`(\partial A/\partial X, \partial A/\partial y) = (dB,\ \sum_i dB_i)`."""
+    """Given dB = dA/dB (n, m), return (dA/dX, dA/dy) = (dB, sum_i dB_i), dA/dy in y's shape."""
     X, y, kind = as_matrix_and_row(RULE, X, y)
     dB = as_upstream(RULE, "dB", dB, X.shape, of="B = X + y")
     return dB.copy(), shaped(dB.sum(axis=0), kind)

@@ -1,18 +1,20 @@
-r"""Broadcast Hadamard product, :math:`B = y \odot X` row by row (notes, section 7).
+r"""Broadcast Hadamard product, $B = y \odot X$ row by row (Yeh, *Gradient Notes*, section 7).
 
-Shapes: :math:`y \in \mathbb{R}^{1 \times m}` (given as a row (1, m) or as (m,)),
-:math:`X, B \in \mathbb{R}^{n \times m}`; row i of B is :math:`B_i = y \odot X_i`, i.e.
-:math:`B_{ij} = y_j X_{ij}`. The upstream :math:`\partial A / \partial B` is (n, m).
+Shapes: $y \in \mathbb{R}^{1 \times m}$ (given as a row (1, m) or as (m,)),
+$X, B \in \mathbb{R}^{n \times m}$; row i of B is $B_i = y \odot X_i$, i.e.
+$B_{ij} = y_j X_{ij}$. The upstream $\partial A / \partial B$ is (n, m).
 
-Entry :math:`y_j` scales all of column j, so a change in it reaches A through every row, each time
-weighted by that row's :math:`X_{ij}`; entry :math:`X_{ij}` reaches A only through :math:`B_{ij}`,
-weighted by :math:`y_j`:
+Entry $y_j$ scales all of column j, so a change in it reaches A through every row, each time
+weighted by that row's $X_{ij}$; entry $X_{ij}$ reaches A only through $B_{ij}$,
+weighted by $y_j$:
 
-.. math::  \frac{\partial A}{\partial y} = \sum_i \frac{\partial A}{\partial B_i} \odot X_i
-           \ \text{(in y's shape)},\qquad
-           \frac{\partial A}{\partial X_{ij}} = y_j \frac{\partial A}{\partial B_{ij}},
-           \ \text{i.e.}\ \frac{\partial A}{\partial X} = y \odot \frac{\partial A}{\partial B}
-           \ \text{(y broadcast over the rows again)}.
+$$
+\frac{\partial A}{\partial y} = \sum_i \frac{\partial A}{\partial B_i} \odot X_i
+\ \text{(in y's shape)},\qquad
+\frac{\partial A}{\partial X_{ij}} = y_j \frac{\partial A}{\partial B_{ij}},
+\ \text{i.e.}\ \frac{\partial A}{\partial X} = y \odot \frac{\partial A}{\partial B}
+\ \text{(y broadcast over the rows again)}.
+$$
 """
 from __future__ import annotations
 
@@ -26,13 +28,13 @@ RULE = "broadcast_mul"
 
 
 def forward(y: Any, X: Any) -> np.ndarray:
-    r""":math:`B_{ij} = y_j X_{ij}`, shape (n, m)."""
+    """B_ij = y_j X_ij, shape (n, m)."""
     X, y, _ = as_matrix_and_row(RULE, X, y)
     return y * X
 
 
 def backward(dB: Any, y: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
-    r"""Given :math:`dB = \partial A/\partial B`, return :math:`(\partial A/\partial y, \partial A/\partial X) = (\sum_i dB_i \odot X_i,\ y \odot dB)`."""
+    """Given dB = dA/dB (n, m), return (dA/dy, dA/dX) = (sum_i dB_i * X_i, y * dB), dA/dy in y's shape."""
     X, y, kind = as_matrix_and_row(RULE, X, y)
     dB = as_upstream(RULE, "dB", dB, X.shape, of="B = y * X")
     return shaped((dB * X).sum(axis=0), kind), y * dB

@@ -1,23 +1,24 @@
-r"""Analytic Jacobians of the maps chapter 1 uses (notes, section 1).
+r"""Analytic Jacobians of the maps chapter 1 uses (Yeh, *Gradient Notes*, section 1).
 
-For :math:`f : \mathbb{R}^n \to \mathbb{R}^m` the Jacobian is the m x n matrix of all first partial
-derivatives, one row per output and one column per input,
+For $f : \mathbb{R}^n \to \mathbb{R}^m$ the Jacobian is the m x n matrix of all first partial
+derivatives, one row per output and one column per input (the layout `numerical_jacobian` uses too):
 
-.. math::  J_{ij} = \frac{\partial f_i}{\partial x_j}
-           \qquad (\text{the layout of } \texttt{gradlib.numerical\_jacobian}).
+$$
+J_{ij} = \frac{\partial f_i}{\partial x_j}.
+$$
 
 A scalar map (m = 1) has a 1 x n Jacobian: its gradient written as a row.
 
-Each map below is a :class:`Map` with ``forward(x)`` (also ``map(x)``) and ``jacobian(x)``; x is a
-vector given as (n,), a row (1, n) or a column (n, 1), and ``forward`` answers in the same convention:
+Each map below is a `Map`: `f.forward(x)` (or just `f(x)`) and `f.jacobian(x)`. x is a vector given
+as (n,), a row (1, n) or a column (n, 1); `forward` answers in the same convention.
 
-- ``linear(A)``: :math:`f(x) = A x`, :math:`J = A` (x a column or 1-D).
-- ``elementwise(name, f, df)``: :math:`f(x)_i = f(x_i)`, :math:`J = \mathrm{diag}(f'(x))` (output i
-  depends on input i only); ``tanh`` is one, with :math:`\tanh' = 1 - \tanh^2`.
-- ``softmax``: :math:`s = \mathrm{softmax}(x)`, :math:`J_{ij} = s_i(\mathbf 1[i = j] - s_j)`, i.e.
-  :math:`J = \mathrm{diag}(s) - s s^T`.
-- ``scalar(name, f, grad)``: a scalar map with its gradient as the 1 x n Jacobian; ``sum_of_squares``
-  (:math:`\sum_i x_i^2`, :math:`J = 2 x^T`) and ``softmax_xent(k)`` (:math:`J = (\mathrm{softmax}(x) - y)^T`) are two.
+- `linear(A)`: $f(x) = A x$, $J = A$ (x a column or 1-D).
+- `elementwise(name, f, df)`: $f(x)_i = f(x_i)$, so output i depends on input i only and
+  $J = \mathrm{diag}(f'(x))$; `tanh` is one, with $\tanh' = 1 - \tanh^2$.
+- `softmax`: $s = \mathrm{softmax}(x)$, $J_{ij} = s_i(\mathbf 1[i = j] - s_j)$, i.e.
+  $J = \mathrm{diag}(s) - s s^T$.
+- `scalar(name, f, grad)`: a scalar map with its gradient as the 1 x n Jacobian; `sum_of_squares`
+  ($\sum_i x_i^2$, $J = 2 x^T$) and `softmax_xent(k)` ($J = (\mathrm{softmax}(x) - y)^T$, section 2) are two.
 
 >>> import numpy as np; from gradlib import jacobian, numerical_jacobian
 >>> x = np.array([0.5, -1.0, 2.0])
@@ -37,7 +38,7 @@ from gradlib._validate import VECTOR_KINDS, as_matrix, as_vector, fail, shaped
 
 @dataclass(frozen=True)
 class Map:
-    """A map f: R^n -> R^m on vectors with its analytic Jacobian; ``f`` and ``J`` see x as a checked 1-D array."""
+    """A map f: R^n -> R^m with its analytic Jacobian J; both are handed x as a checked 1-D array."""
 
     name: str
     f: Callable[[np.ndarray], Any]
@@ -58,7 +59,7 @@ class Map:
     __call__ = forward
 
     def jacobian(self, x: Any) -> np.ndarray:
-        r"""The (m, n) matrix :math:`J_{ij} = \partial f_i / \partial x_j` at x."""
+        """The (m, n) matrix J_ij = df_i/dx_j at x."""
         return self.J(self._x(x)[0])
 
 
@@ -95,5 +96,5 @@ sum_of_squares = scalar("sum_of_squares", lambda x: np.sum(x**2), lambda x: 2.0 
 
 
 def softmax_xent(k: int) -> Map:
-    """The softmax cross-entropy loss of true class k as a scalar map of the logits; J = (softmax(x) - onehot(k))^T."""
+    """The softmax cross-entropy loss for true class k as a map of the logits; J = (softmax(x) - onehot(k))^T."""
     return scalar(f"softmax_xent(k={k})", lambda x: _xent.forward(x, k), lambda x: _xent.backward(x, k))

@@ -1,19 +1,21 @@
-r"""Matrix product, :math:`B = X Y` (notes, section 5).
+r"""Matrix product, $B = X Y$ (Yeh, *Gradient Notes*, section 5).
 
-Shapes: :math:`X \in \mathbb{R}^{n \times m}`, :math:`Y \in \mathbb{R}^{m \times p}`,
-:math:`B \in \mathbb{R}^{n \times p}`; the upstream :math:`\partial A / \partial B` (A a scalar of B) is
+Shapes: $X \in \mathbb{R}^{n \times m}$, $Y \in \mathbb{R}^{m \times p}$,
+$B \in \mathbb{R}^{n \times p}$; the upstream $\partial A / \partial B$ (A a scalar of B) is
 (n, p), and each gradient has its matrix's shape.
 
-Entry :math:`B_{kl} = \sum_j X_{kj} Y_{jl}` is row k of X dotted with column l of Y, so
-:math:`\partial B_{kl} / \partial X_{ij} = \mathbf 1[k = i]\, Y_{jl}` and
-:math:`\partial B_{kl} / \partial Y_{ij} = \mathbf 1[l = j]\, X_{ki}`. Summing over every entry of B
+Entry $B_{kl} = \sum_j X_{kj} Y_{jl}$ is row k of X dotted with column l of Y, so
+$\partial B_{kl} / \partial X_{ij} = \mathbf 1[k = i]\, Y_{jl}$ and
+$\partial B_{kl} / \partial Y_{ij} = \mathbf 1[l = j]\, X_{ki}$. Summing over every entry of B
 (the multi-path chain rule), the indicator keeps one row or one column:
 
-.. math::  \frac{\partial A}{\partial X_{ij}} = \sum_l \frac{\partial A}{\partial B_{il}} Y_{jl},\qquad
-           \frac{\partial A}{\partial Y_{ij}} = \sum_k \frac{\partial A}{\partial B_{kj}} X_{ki},
+$$
+\frac{\partial A}{\partial X_{ij}} = \sum_l \frac{\partial A}{\partial B_{il}} Y_{jl},\qquad
+\frac{\partial A}{\partial Y_{ij}} = \sum_k \frac{\partial A}{\partial B_{kj}} X_{ki},
+$$
 
-which as matrices is :math:`\partial A/\partial X = (\partial A/\partial B)\, Y^T` and
-:math:`\partial A/\partial Y = X^T (\partial A/\partial B)`. Sections 3 and 4 are the cases p = 1 and n = 1.
+which as matrices is $\partial A/\partial X = (\partial A/\partial B)\, Y^T$ and
+$\partial A/\partial Y = X^T (\partial A/\partial B)$. Sections 3 and 4 are the cases p = 1 and n = 1.
 """
 from __future__ import annotations
 
@@ -34,13 +36,13 @@ def _checked(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def forward(X: Any, Y: Any) -> np.ndarray:
-    r""":math:`B = X Y`, shape (n, p)."""
+    """B = X Y, shape (n, p)."""
     X, Y = _checked(X, Y)
     return X @ Y
 
 
 def backward(dB: Any, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
-    r"""Given :math:`dB = \partial A/\partial B`, return :math:`(\partial A/\partial X, \partial A/\partial Y) = (dB\, Y^T,\ X^T dB)`."""
+    """Given dB = dA/dB (n, p), return (dA/dX, dA/dY) = (dB Y^T, X^T dB), shapes (n, m) and (m, p)."""
     X, Y = _checked(X, Y)
     dB = as_upstream(RULE, "dB", dB, (X.shape[0], Y.shape[1]), of="B = X Y")
     return dB @ Y.T, X.T @ dB

@@ -1,18 +1,20 @@
-r"""Matrix times column vector, :math:`z = W x` (notes, section 3).
+r"""Matrix times column vector, $z = W x$ (Yeh, *Gradient Notes*, section 3).
 
-Shapes: :math:`W \in \mathbb{R}^{n \times m}`, :math:`x \in \mathbb{R}^m` (given as (m,) or as a column
-(m, 1)), :math:`z \in \mathbb{R}^n` in x's convention. The upstream gradient :math:`r = \partial J / \partial z`
+Shapes: $W \in \mathbb{R}^{n \times m}$, $x \in \mathbb{R}^m$ (given as (m,) or as a column
+(m, 1)), $z \in \mathbb{R}^n$ in x's convention. The upstream gradient $r = \partial J / \partial z$
 is the notes' row (1, n), or z's own shape.
 
-Each output is a dot product, :math:`z_k = \sum_l W_{kl} x_l`, so :math:`\partial z_k / \partial W_{ij} =
-\mathbf 1[k = i]\, x_j`: entry :math:`W_{ij}` reaches J only through :math:`z_i`. Summing over the
+Each output is a dot product, $z_k = \sum_l W_{kl} x_l$, so $\partial z_k / \partial W_{ij} =
+\mathbf 1[k = i]\, x_j$: entry $W_{ij}$ reaches J only through $z_i$. Summing over the
 paths (the chain rule) leaves one term,
 
-.. math::  \frac{\partial J}{\partial W_{ij}} = \sum_k r_k \mathbf 1[k = i]\, x_j = r_i x_j
-           \quad\Longrightarrow\quad \frac{\partial J}{\partial W} = r^T x^T \ (n \times m),
+$$
+\frac{\partial J}{\partial W_{ij}} = \sum_k r_k \mathbf 1[k = i]\, x_j = r_i x_j
+\quad\Longrightarrow\quad \frac{\partial J}{\partial W} = r^T x^T \ (n \times m),
+$$
 
-an outer product. Likewise :math:`\partial z_k / \partial x_j = W_{kj}`, so
-:math:`\partial J / \partial x_j = \sum_k r_k W_{kj}`, i.e. :math:`\partial J / \partial x = W^T r^T` (m entries).
+an outer product. Likewise $\partial z_k / \partial x_j = W_{kj}$, so
+$\partial J / \partial x_j = \sum_k r_k W_{kj}$, i.e. $\partial J / \partial x = W^T r^T$ (m entries).
 """
 from __future__ import annotations
 
@@ -35,13 +37,13 @@ def _checked(W: Any, x: Any) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def forward(W: Any, x: Any) -> np.ndarray:
-    r""":math:`z = W x`, shape (n,) or (n, 1) to match x."""
+    """z = W x, shape (n,) or (n, 1) to match x."""
     W, x, kind = _checked(W, x)
     return shaped(W @ x, kind)
 
 
 def backward(r: Any, W: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
-    r"""Given :math:`r = \partial J/\partial z`, return :math:`(\partial J/\partial W, \partial J/\partial x) = (r^T x^T,\ W^T r^T)`."""
+    """Given r = dJ/dz, return (dJ/dW, dJ/dx) = (r^T x^T, W^T r^T), shapes (n, m) and x's."""
     W, x, kind = _checked(W, x)
     r, _ = as_vector(RULE, "r", r, size=W.shape[0], of="z = W x")
     return np.outer(r, x), shaped(W.T @ r, kind)

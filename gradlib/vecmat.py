@@ -1,17 +1,19 @@
-r"""Row vector times matrix, :math:`z = x W` (notes, section 4).
+r"""Row vector times matrix, $z = x W$ (Yeh, *Gradient Notes*, section 4).
 
-Shapes: :math:`x \in \mathbb{R}^{1 \times m}` (given as a row (1, m) or as (m,)),
-:math:`W \in \mathbb{R}^{m \times n}`, :math:`z \in \mathbb{R}^{1 \times n}` in x's convention. The upstream
-gradient :math:`r = \partial J / \partial z` is a row (1, n), or (n,) or (n, 1).
+Shapes: $x \in \mathbb{R}^{1 \times m}$ (given as a row (1, m) or as (m,)),
+$W \in \mathbb{R}^{m \times n}$, $z \in \mathbb{R}^{1 \times n}$ in x's convention. The upstream
+gradient $r = \partial J / \partial z$ is a row (1, n), or (n,) or (n, 1).
 
-This is section 3 turned on its side: :math:`z_l = \sum_k x_k W_{kl}`, so
-:math:`\partial z_l / \partial W_{ij} = \mathbf 1[j = l]\, x_i` (entry :math:`W_{ij}` only feeds column j), and
+This is section 3 turned on its side: $z_l = \sum_k x_k W_{kl}$, so
+$\partial z_l / \partial W_{ij} = \mathbf 1[j = l]\, x_i$ (entry $W_{ij}$ only feeds column j), and
 
-.. math::  \frac{\partial J}{\partial W_{ij}} = \sum_l r_l \mathbf 1[j = l]\, x_i = x_i r_j
-           \quad\Longrightarrow\quad \frac{\partial J}{\partial W} = x^T r \ (m \times n).
+$$
+\frac{\partial J}{\partial W_{ij}} = \sum_l r_l \mathbf 1[j = l]\, x_i = x_i r_j
+\quad\Longrightarrow\quad \frac{\partial J}{\partial W} = x^T r \ (m \times n).
+$$
 
-With :math:`\partial z_l / \partial x_i = W_{il}`, :math:`\partial J / \partial x_i = \sum_l r_l W_{il}`,
-i.e. :math:`\partial J / \partial x = r W^T` (a row of m entries).
+With $\partial z_l / \partial x_i = W_{il}$, $\partial J / \partial x_i = \sum_l r_l W_{il}$,
+i.e. $\partial J / \partial x = r W^T$ (a row of m entries).
 """
 from __future__ import annotations
 
@@ -34,13 +36,13 @@ def _checked(x: Any, W: Any) -> tuple[np.ndarray, str, np.ndarray]:
 
 
 def forward(x: Any, W: Any) -> np.ndarray:
-    r""":math:`z = x W`, shape (1, n) or (n,) to match x."""
+    """z = x W, shape (1, n) or (n,) to match x."""
     x, kind, W = _checked(x, W)
     return shaped(x @ W, kind)
 
 
 def backward(r: Any, x: Any, W: Any) -> tuple[np.ndarray, np.ndarray]:
-    r"""Given :math:`r = \partial J/\partial z`, return :math:`(\partial J/\partial x, \partial J/\partial W) = (r W^T,\ x^T r)`."""
+    """Given r = dJ/dz, return (dJ/dx, dJ/dW) = (r W^T, x^T r), shapes x's and (m, n)."""
     x, kind, W = _checked(x, W)
     r, _ = as_vector(RULE, "r", r, size=W.shape[1], of="z = x W")
     return shaped(W @ r, kind), np.outer(x, r)

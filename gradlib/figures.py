@@ -1,0 +1,130 @@
+"""Static figures of a rule's structure, drawn from :mod:`gradlib.structure` (so they cannot drift).
+
+>>> from gradlib.figures import figure
+>>> fig = figure("matmul", select=[("dX", (1, 2)), ("dY", (2, 0))])    # one row per selected entry
+
+Each row draws every array of the rule as a grid of cells, labelled with its name and shape; the
+selected entry is cross-hatched with a dashed edge and the entries it is computed from (or, for
+an input entry, the entries it feeds) are hatched with a thick solid edge. Only hatching and line
+style carry meaning, so the figure reads the same in print, in greyscale and for colour-blind readers.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from gradlib import structure
+from gradlib._validate import fail
+
+RULE = "figures"
+_GAP = 1.4          # between arrays, in cells
+_TITLE = 2.2        # room above each row for its formula and the array labels
+_STYLE = {
+    "plain": dict(facecolor="white", edgecolor="#555555", linewidth=0.8, hatch=None, linestyle="-"),
+    "lit": dict(facecolor="#d9d9d9", edgecolor="black", linewidth=2.6, hatch="///", linestyle="-"),
+    "selected": dict(facecolor="#a6a6a6", edgecolor="black", linewidth=2.6, hatch="xx", linestyle="--"),
+}
+
+
+class StructureFigure(Figure):
+    """A matplotlib Figure that shows itself in Jupyter even when pyplot was never imported."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=120)
+        return buffer.getvalue()
+
+
+def _grid_shape(array: structure.Array, shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) == 2:
+        return shape
+    return (shape[0], 1) if array.orientation == "column" else (1, shape[0])
+
+
+def _default_entry(spec: structure.Spec, name: str, shapes: Mapping[str, int]) -> tuple[int, ...]:
+    if name == spec.select[0]:
+        wanted = spec.select[1]
+    else:
+        wanted = (1,) * len(spec.array(name).dims)
+    return tuple(min(i, s - 1) for i, s in zip(wanted, spec.shape(name, shapes)))
+
+
+def figure(rule: str, shapes: Mapping[str, int] | None = None,
+           select: tuple[str, Any] | Sequence[tuple[str, Any]] | None = None, *,
+           variant: str = "", show_values: bool = False, formula: bool = True, width: float | None = None) -> Figure:
+    """A matplotlib Figure of ``rule``'s arrays with one row per selected entry.
+
+    ``shapes``: {dim: size}, default the spec's; ``select``: an entry ``("dW", (1, 2))`` or a list of
+    them, default one entry of each computed array; ``variant``: chapter 1's map; ``show_values``:
+    print the explorer's numbers (gradlib's results) in the cells; ``formula``: title each row with
+    the entry's index formula; ``width``: figure width in inches (default from the content).
+    """
+    spec = structure.spec(rule, variant)
+    shapes = {**spec.default_shapes, **dict(shapes or {})}
+    for dim in spec.dims:
+        size = shapes[dim.name]
+        if not isinstance(size, (int, np.integer)) or not dim.low <= size <= dim.high:
+            raise fail(RULE, f"{dim.name}={size!r} is out of range {dim.low}..{dim.high} for rule {rule}")
+    if select is None:
+        picks = [(r.target, _default_entry(spec, r.target, shapes)) for r in spec.relations]
+    elif isinstance(select, tuple) and len(select) == 2 and isinstance(select[0], str):
+        picks = [select]
+    else:
+        picks = list(select)
+    picks = [(name, structure.check_entry(spec, shapes, name, index, RULE)) for name, index in picks]
+
+    numbers = None
+    if show_values:
+        given = structure.inputs(spec, shapes, structure.random_values(rule))
+        numbers = structure.library(spec, given)
+
+    w = 1.6 if show_values else 1.0  # cell width (height 1): room for "−1.23"
+    layout, x = [], 0.0
+    for array in spec.arrays:
+        rows, cols = _grid_shape(array, spec.shape(array.name, shapes))
+        layout.append((array, x, rows, cols))
+        x += cols * w + _GAP
+    total_width = x - _GAP
+    row_height = max(rows for _, _, rows, _ in layout) + _TITLE + 0.8
+
+    scale = 0.36 if show_values else 0.34
+    fig = StructureFigure(figsize=(width or max(4.0, total_width * scale), row_height * len(picks) * scale + 0.5),
+                 layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_aspect("equal")
+    ax.axis("off")
+    for row, (name, index) in enumerate(picks):
+        top = -row * row_height
+        lit = structure.lights(spec, shapes, name, index)
+        if formula:
+            is_computed = any(r.target == name for r in spec.relations)
+            text = structure.formula(spec, name, index) if is_computed else \
+                f"{spec.array(name).text}[{','.join(map(str, index))}] feeds the outlined entries"
+            ax.text(total_width / 2, top - 0.3, text, ha="center", va="top", fontsize=10)
+        for array, left, rows, cols in layout:
+            shape = spec.shape(array.name, shapes)
+            ax.text(left + cols * w / 2, top - _TITLE + 0.15, f"{array.text}  ({'×'.join(map(str, shape))})",
+                    ha="center", va="bottom", fontsize=9, fontweight="bold")
+            for entry in np.ndindex(*shape):
+                r, c = (entry if len(shape) == 2 else (entry[0], 0) if rows > 1 else (0, entry[0]))
+                state = "selected" if (array.name == name and entry == index) else \
+                    "lit" if entry in lit.get(array.name, ()) else "plain"
+                ax.add_patch(Rectangle((left + c * w, top - _TITLE - r - 1), w, 1, **_STYLE[state]))
+                if numbers is not None:
+                    value = float(np.asarray(numbers[array.name])[entry])
+                    ax.text(left + (c + 0.5) * w, top - _TITLE - r - 0.5, f"{value:.2f}".replace("-", "−"),
+                            ha="center", va="center", fontsize=7.5,
+                            fontweight="bold" if state != "plain" else "normal",
+                            bbox=dict(facecolor="white", edgecolor="none", pad=0.6) if state != "plain" else None)
+    bottom = -row_height * len(picks)
+    ax.set_xlim(-0.2, total_width + 0.2)
+    ax.set_ylim(bottom - 0.2, 0.2)
+    handles = [Rectangle((0, 0), 1, 1, **_STYLE["selected"]), Rectangle((0, 0), 1, 1, **_STYLE["lit"])]
+    fig.legend(handles, ["the entry picked", "the entries it is computed from (or feeds)"],
+               loc="outside lower center", ncols=2, frameon=False, fontsize=9, handleheight=1.4, handlelength=1.8)
+    return fig

@@ -1,0 +1,128 @@
+"""Bad input to the rule modules: always a GradlibError (a ValueError) that names the rule, the argument
+and the shapes involved; never a numpy traceback and never a silently wrong answer."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from gradlib import (GradlibError, broadcast_add, broadcast_mul, jacobian, matmul, matvec, softmax_xent,
+                     vecmat)
+
+ones = np.ones
+W34, x4 = ones((3, 4)), ones(4)
+
+# (id, call, args, rule, fragments that must appear in order after "rule: ")
+CASES = [
+    # softmax_xent: class index, batch shapes, theta
+    ("k out of range", softmax_xent.forward, (ones(5), 7), "softmax_xent",
+     ["k=7 is out of range for theta with 5 classes (shape (5,))"]),
+    ("k negative", softmax_xent.backward, (ones((1, 5)), -1), "softmax_xent",
+     ["k=-1 is out of range for theta with 5 classes (shape (1, 5))"]),
+    ("k float", softmax_xent.forward, (ones(5), 1.5), "softmax_xent", ["k must be an integer", "1.5", "(5,)"]),
+    ("k integral float", softmax_xent.forward, (ones(5), 2.0), "softmax_xent", ["k must be an integer", "(5,)"]),
+    ("k bool", softmax_xent.backward, (ones(5), True), "softmax_xent", ["k must be an integer", "True", "(5,)"]),
+    ("k string", softmax_xent.forward, (ones(5), "2"), "softmax_xent", ["k must be an integer", "(5,)"]),
+    ("batch k out of range", softmax_xent.forward, (ones((3, 5)), np.array([1, 2, 7])), "softmax_xent",
+     ["k[2]=7 is out of range for theta with 5 classes (shape (3, 5))"]),
+    ("batch k float", softmax_xent.backward, (ones((2, 5)), np.array([1.0, 2.0])), "softmax_xent",
+     ["k must be an integer", "(2, 5)"]),
+    ("batch k too short", softmax_xent.forward, (ones((3, 5)), np.array([1, 2])), "softmax_xent",
+     ["k is (2,) but theta is (3, 5)", "(N, C)", "(N,)"]),
+    ("batch k 2-D", softmax_xent.backward, (ones((3, 5)), np.zeros((3, 1), int)), "softmax_xent",
+     ["k is (3, 1) but theta is (3, 5)"]),
+    ("k array for one example", softmax_xent.forward, (ones(5), np.array([1, 2])), "softmax_xent",
+     ["k is (2,) but theta is (5,)"]),
+    ("int k for a batch", softmax_xent.forward, (ones((3, 5)), 1), "softmax_xent",
+     ["theta is (3, 5)", "vector", "batch (N, C) needs k of shape (N,)"]),
+    ("empty theta", softmax_xent.forward, (np.zeros(0), 0), "softmax_xent", ["theta is empty (shape (0,))"]),
+    ("empty batch", softmax_xent.backward, (np.zeros((0, 5)), np.zeros(0, int)), "softmax_xent",
+     ["theta is empty (shape (0, 5))"]),
+    ("3-D theta", softmax_xent.forward, (ones((2, 2, 2)), 0), "softmax_xent", ["theta must be 1-D or 2-D", "(2, 2, 2)"]),
+    ("scalar theta", softmax_xent.softmax, (3.0,), "softmax_xent", ["theta must be 1-D or 2-D", "()"]),
+    ("nan theta", softmax_xent.forward, (np.array([0.0, np.nan]), 0), "softmax_xent", ["theta", "(2,)", "nan or inf"]),
+    ("inf theta", softmax_xent.backward, (np.array([np.inf, 0.0]), 0), "softmax_xent", ["theta", "(2,)", "nan or inf"]),
+    ("string theta", softmax_xent.forward, (["a", "b"], 0), "softmax_xent", ["theta must be numeric", "(2,)"]),
+    ("ragged theta", softmax_xent.forward, ([[1.0, 2.0], [3.0]], 0), "softmax_xent", ["theta is not an array"]),
+    ("empty logsumexp", softmax_xent.logsumexp, (np.zeros((1, 0)),), "softmax_xent", ["theta is empty (shape (1, 0))"]),
+    ("onehot out of range", softmax_xent.onehot, (4, 4), "softmax_xent", ["k=4 is out of range", "4 classes"]),
+    # matvec
+    ("matvec row x", matvec.forward, (W34, ones((1, 4))), "matvec", ["x is (1, 4)", "(m,) or (m, 1)", "vecmat"]),
+    ("matvec inner", matvec.forward, (W34, ones(5)), "matvec", ["W is (3, 4) but x is (5,)"]),
+    ("matvec inner column", matvec.backward, (ones(3), W34, ones((5, 1))), "matvec", ["W is (3, 4) but x is (5, 1)"]),
+    ("matvec W 1-D", matvec.forward, (x4, x4), "matvec", ["W must be 2-D", "(4,)"]),
+    ("matvec x matrix", matvec.forward, (W34, ones((4, 2))), "matvec", ["x is (4, 2)", "vector"]),
+    ("matvec x 3-D", matvec.forward, (W34, ones((4, 1, 1))), "matvec", ["x must be 1-D or 2-D", "(4, 1, 1)"]),
+    ("matvec r length", matvec.backward, (ones(4), W34, x4), "matvec", ["r is (4,) but z = W x has 3 entries"]),
+    ("matvec r row length", matvec.backward, (ones((1, 2)), W34, x4), "matvec", ["r is (1, 2) but z = W x has 3 entries"]),
+    ("matvec r matrix", matvec.backward, (ones((3, 3)), W34, x4), "matvec", ["r is (3, 3)", "vector"]),
+    ("matvec r nan", matvec.backward, (np.array([1.0, np.nan, 0.0]), W34, x4), "matvec", ["r", "(3,)", "nan or inf"]),
+    ("matvec W inf", matvec.forward, (np.full((3, 4), np.inf), x4), "matvec", ["W", "(3, 4)", "nan or inf"]),
+    ("matvec x strings", matvec.forward, (W34, ["a"] * 4), "matvec", ["x must be numeric", "(4,)"]),
+    ("matvec x None", matvec.forward, (W34, None), "matvec", ["x must be numeric"]),
+    ("matvec empty W", matvec.forward, (ones((0, 4)), x4), "matvec", ["W is empty (shape (0, 4))"]),
+    # vecmat
+    ("vecmat column x", vecmat.forward, (ones((4, 1)), W34.T), "vecmat", ["x is (4, 1)", "(m,) or (1, m)", "matvec"]),
+    ("vecmat inner", vecmat.forward, (x4, W34), "vecmat", ["x is (4,) but W is (3, 4)"]),
+    ("vecmat inner row", vecmat.backward, (ones(4), ones((1, 4)), W34), "vecmat", ["x is (1, 4) but W is (3, 4)"]),
+    ("vecmat r length", vecmat.backward, (ones((1, 4)), x4, W34.T), "vecmat", ["r is (1, 4) but z = x W has 3 entries"]),
+    ("vecmat W 3-D", vecmat.forward, (x4, ones((4, 3, 1))), "vecmat", ["W must be 2-D", "(4, 3, 1)"]),
+    ("vecmat x nan", vecmat.forward, (np.array([np.nan] * 4), W34.T), "vecmat", ["x", "(4,)", "nan or inf"]),
+    # matmul
+    ("matmul inner", matmul.forward, (ones((3, 4)), ones((5, 2))), "matmul",
+     ["X is (3, 4) but Y is (5, 2); inner dimensions must match"]),
+    ("matmul upstream", matmul.backward, (ones((2, 2)), ones((3, 4)), ones((4, 2))), "matmul",
+     ["dB is (2, 2) but B = X Y is (3, 2)"]),
+    ("matmul upstream transposed", matmul.backward, (ones((2, 3)), ones((3, 4)), ones((4, 2))), "matmul",
+     ["dB is (2, 3) but B = X Y is (3, 2)"]),
+    ("matmul upstream 1-D", matmul.backward, (ones(6), ones((3, 4)), ones((4, 2))), "matmul",
+     ["dB is (6,) but B = X Y is (3, 2)"]),
+    ("matmul X vector", matmul.forward, (ones(4), ones((4, 2))), "matmul", ["X must be 2-D", "(4,)"]),
+    ("matmul Y 3-D", matmul.forward, (ones((3, 4)), ones((4, 2, 1))), "matmul", ["Y must be 2-D", "(4, 2, 1)"]),
+    ("matmul dB nan", matmul.backward, (np.full((3, 2), np.nan), ones((3, 4)), ones((4, 2))), "matmul",
+     ["dB", "(3, 2)", "nan or inf"]),
+    ("matmul X object", matmul.forward, (np.array([[1, None]], dtype=object), ones((2, 2))), "matmul",
+     ["X must be numeric", "(1, 2)"]),
+    # broadcast_add
+    ("add column y", broadcast_add.forward, (W34, ones((4, 1))), "broadcast_add", ["y is (4, 1)", "(m,) or (1, m)"]),
+    ("add y length", broadcast_add.forward, (W34, ones(3)), "broadcast_add",
+     ["X is (3, 4) but y is (3,); y needs one entry per column of X"]),
+    ("add y row length", broadcast_add.backward, (W34, W34, ones((1, 5))), "broadcast_add", ["X is (3, 4) but y is (1, 5)"]),
+    ("add y matrix", broadcast_add.forward, (W34, ones((2, 4))), "broadcast_add", ["y is (2, 4)", "vector"]),
+    ("add X 1-D", broadcast_add.forward, (x4, x4), "broadcast_add", ["X must be 2-D", "(4,)"]),
+    ("add upstream", broadcast_add.backward, (ones((4, 3)), W34, x4), "broadcast_add", ["dB is (4, 3) but B = X + y is (3, 4)"]),
+    ("add y inf", broadcast_add.forward, (W34, np.array([0, 0, 0, -np.inf])), "broadcast_add", ["y", "(4,)", "nan or inf"]),
+    # broadcast_mul
+    ("mul column y", broadcast_mul.forward, (ones((4, 1)), W34), "broadcast_mul", ["y is (4, 1)", "(m,) or (1, m)"]),
+    ("mul y length", broadcast_mul.forward, (ones(3), W34), "broadcast_mul", ["X is (3, 4) but y is (3,)"]),
+    ("mul upstream", broadcast_mul.backward, (ones((3, 1)), x4, W34), "broadcast_mul", ["dB is (3, 1) but B = y * X is (3, 4)"]),
+    ("mul X 3-D", broadcast_mul.forward, (x4, ones((2, 3, 4))), "broadcast_mul", ["X must be 2-D", "(2, 3, 4)"]),
+    ("mul X strings", broadcast_mul.forward, (x4, np.full((3, 4), "a")), "broadcast_mul", ["X must be numeric", "(3, 4)"]),
+    # jacobian
+    ("linear A vector", jacobian.linear, (x4,), "jacobian.linear", ["A must be 2-D", "(4,)"]),
+    ("linear x length", jacobian.linear(W34), (ones(3),), "jacobian.linear",
+     ["x is (3,) but each row of A (3, 4) has 4 entries"]),
+    ("linear x row", jacobian.linear(W34).jacobian, (ones((1, 4)),), "jacobian.linear", ["x is (1, 4)", "(m,) or (m, 1)"]),
+    ("tanh x matrix", jacobian.tanh.jacobian, (ones((2, 3)),), "jacobian.tanh", ["x is (2, 3)", "vector"]),
+    ("softmax empty x", jacobian.softmax, (np.zeros(0),), "jacobian.softmax", ["x is empty (shape (0,))"]),
+    ("sum_of_squares nan", jacobian.sum_of_squares.jacobian, (np.array([np.nan]),), "jacobian.sum_of_squares",
+     ["x", "(1,)", "nan or inf"]),
+    ("elementwise bad df", jacobian.elementwise("bad", np.sin, np.sum).jacobian, (ones(3),), "jacobian.bad",
+     ["df(x) is () but x is (3,)"]),
+    ("softmax_xent map k", jacobian.softmax_xent(5).jacobian, (ones(3),), "softmax_xent",
+     ["k=5 is out of range for theta with 3 classes"]),
+]
+
+
+@pytest.mark.parametrize("call, args, rule, fragments", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_names_rule_argument_and_shapes(call, args, rule, fragments):
+    pattern = "^" + re.escape(f"{rule}: ") + ".*".join(re.escape(f) for f in fragments)
+    with pytest.raises(ValueError, match=pattern) as info:
+        call(*args)
+    assert isinstance(info.value, GradlibError)  # ours, not a numpy error that happens to be a ValueError
+
+
+def test_case_ids_are_unique():
+    ids = [c[0] for c in CASES]
+    assert len(ids) == len(set(ids))

@@ -1,0 +1,261 @@
+"""gradlib.structure: each rule's spec against the library it describes.
+
+Two ways the explorer could lie, two kinds of test. Its numbers: :func:`structure.evaluate`
+computes every array from the spec's patterns alone and must equal gradlib's own ``backward``.
+Its lights: which input entries a gradient entry depends on is measured, not assumed, from
+``gradlib.numerical_jacobian`` of gradlib's ``backward`` (an entry depends on an input entry when
+the derivative is clearly nonzero), and must equal :func:`structure.lights` in both directions.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import gradlib
+from gradlib import GradlibError, numerical_jacobian, structure
+
+
+#: Shapes per rule: defaults, all 1, all 6, and lopsided ones (1 x 6, 6 x 1, ...).
+def shape_cases(spec: structure.Spec) -> list[dict[str, int]]:
+    names = [d.name for d in spec.dims]
+    cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6)]
+    for sizes in [(1, 6, 2), (6, 1, 3), (2, 5, 1), (3, 2, 6)]:
+        cases.append(dict(zip(names, sizes)))
+    unique = {tuple(sorted(c.items())): c for c in cases}
+    return list(unique.values())
+
+
+ALL_SPECS = [s for specs in structure.SPECS.values() for s in specs]
+SPEC_IDS = [f"{s.rule}-{s.variant}" if s.variant else s.rule for s in ALL_SPECS]
+RULE_SPECS = [s for s in ALL_SPECS if s.rule != "jacobian"]
+CASES = [(s, shapes) for s in ALL_SPECS for shapes in shape_cases(s)]
+CASE_IDS = [f"{s.rule}{'-' + s.variant if s.variant else ''}-{'x'.join(map(str, sh.values()))}" for s, sh in CASES]
+THRESHOLD = 1e-6  # central differences of these O(1) functions are accurate to ~1e-9
+
+
+def generic(spec: structure.Spec, shapes: dict[str, int], seed: int = 0, params: dict | None = None
+            ) -> dict[str, np.ndarray]:
+    """Given arrays with no zeros and no coincidences: every true dependency shows in the derivatives."""
+    rng = np.random.default_rng(seed)
+    values = {name: rng.uniform(0.3, 1.7, size=v.shape) * rng.choice([-1.0, 1.0], size=v.shape)
+              for name, v in structure.random_values(spec.rule).items()}
+    return structure.inputs(spec, shapes, values, params)
+
+
+def measured(spec: structure.Spec, shapes: dict[str, int], given: dict[str, np.ndarray], target: str, source: str
+             ) -> np.ndarray:
+    """d target.ravel() / d source.ravel() by finite differences of gradlib itself, as a 0/1 matrix."""
+    def of(v: np.ndarray) -> np.ndarray:
+        return structure.library(spec, {**given, source: v})[target]
+    return np.abs(numerical_jacobian(of, given[source])) > THRESHOLD
+
+
+def entries(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    return list(itertools.product(*map(range, shape)))
+
+
+# --- the spec is the library --------------------------------------------------------------------
+
+def test_every_gradlib_rule_has_a_spec():
+    rules = {"jacobian", "softmax_xent", "matvec", "vecmat", "matmul", "broadcast_add", "broadcast_mul"}
+    assert set(structure.RULES) == rules
+    assert all(hasattr(gradlib, rule) for rule in rules)
+
+
+@pytest.mark.parametrize("spec,shapes", CASES, ids=CASE_IDS)
+def test_spec_values_equal_gradlib(spec, shapes):
+    targets = [r.target for r in spec.relations]
+    assert targets == [name for call in spec.library for name in call.returns]
+    for params in [{"k": k} for k in range(shapes["n"])] if spec.params else [{}]:
+        given = generic(spec, shapes, seed=sum(shapes.values()), params=params)
+        from_spec, from_gradlib = structure.evaluate(spec, given), structure.library(spec, given, params)
+        for name in targets:
+            assert from_spec[name].shape == spec.shape(name, shapes)
+            np.testing.assert_allclose(from_spec[name], from_gradlib[name], rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{spec.rule} {name} at {shapes} {params}")
+
+
+def test_a_wrong_spec_would_be_caught():
+    """The comparison above can fail: a transposed pattern gives other numbers than gradlib."""
+    spec = structure.spec("matmul")
+    wrong = structure.Spec(**{**spec.__dict__, "relations": (
+        structure.Relation("dX", (structure.Term("il,lj->ij", ("dB", "Y")),)), spec.relations[1])})
+    with pytest.raises(GradlibError, match="letter 'l'"):
+        structure.validate(wrong)  # Y is (m, p): 'l' would run over both p and m
+    square = {"n": 3, "m": 3, "p": 3}
+    given = generic(spec, square)
+    assert not np.allclose(structure.evaluate(wrong, given)["dX"], structure.library(spec, given)["dX"])
+
+
+# --- the lights are true ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec,shapes", [c for c in CASES if c[0].rule != "jacobian"],
+                         ids=[i for c, i in zip(CASES, CASE_IDS) if c[0].rule != "jacobian"])
+def test_lights_are_the_measured_dependencies(spec, shapes):
+    """Pointing at a gradient entry lights exactly the entries it depends on; pointing at an input
+    entry lights exactly the gradient entries that depend on it."""
+    given = generic(spec, shapes, seed=7)
+    sources = [a for a in spec.arrays if a.role in ("input", "upstream") and not a.onehot]
+    for target in (r.target for r in spec.relations):
+        target_shape = spec.shape(target, shapes)
+        for source in sources:
+            source_shape = spec.shape(source.name, shapes)
+            depends = measured(spec, shapes, given, target, source.name)
+            for row, entry in enumerate(entries(target_shape)):
+                truth = {e for col, e in enumerate(entries(source_shape)) if depends[row, col]}
+                assert structure.lights(spec, shapes, target, entry).get(source.name, set()) == truth, \
+                    f"{spec.rule} {shapes}: {target}{list(entry)} vs {source.name}"
+            for col, e in enumerate(entries(source_shape)):
+                truth = {entry for row, entry in enumerate(entries(target_shape)) if depends[row, col]}
+                assert structure.lights(spec, shapes, source.name, e).get(target, set()) == truth, \
+                    f"{spec.rule} {shapes}: {source.name}{list(e)} vs {target}"
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 6])
+def test_softmax_xent_label_lights_are_true(n):
+    """y is one-hot, so test it by switching the true class: dθ_i changes exactly when y_i does."""
+    spec = structure.spec("softmax_xent")
+    theta = generic(spec, {"n": n})["theta"]
+    for k, c in itertools.permutations(range(n), 2):
+        changed = np.abs(gradlib.softmax_xent.backward(theta, c) - gradlib.softmax_xent.backward(theta, k)) > THRESHOLD
+        assert set(np.flatnonzero(changed)) == {k, c}
+    for i in range(n):
+        assert structure.lights(spec, {"n": n}, "dtheta", (i,))["y"] == {(i,)}
+        assert structure.lights(spec, {"n": n}, "y", (i,)) == {"dtheta": {(i,)}}
+
+
+def test_one_class_softmax_depends_on_nothing():
+    """softmax over one class is constantly 1: nothing in θ lights up (and the derivative is 0)."""
+    spec = structure.spec("softmax_xent")
+    assert "theta" not in structure.lights(spec, {"n": 1}, "dtheta", (0,))
+    assert structure.lights(spec, {"n": 1}, "theta", (0,)) == {}
+    assert numerical_jacobian(lambda t: gradlib.softmax_xent.backward(t, 0), np.array([0.7]))[0, 0] == 0
+
+
+JACOBIAN_CASES = [(s, sh) for s, sh in CASES if s.rule == "jacobian"]
+
+
+@pytest.mark.parametrize("spec,shapes", JACOBIAN_CASES,
+                         ids=[i for c, i in zip(CASES, CASE_IDS) if c[0].rule == "jacobian"])
+def test_jacobian_lights_are_true(spec, shapes):
+    """Chapter 1: f_i lights the x_j (and A entries) that change it, measured from the map itself;
+    J[i,j] is df_i/dx_j, so it lights f_i and x_j (and A_ij, which J equals for a linear map)."""
+    given = generic(spec, shapes, seed=3)
+    arrays = structure.library(spec, given)
+    m, n = spec.shape("J", shapes)
+    inputs = [a.name for a in spec.arrays if a.role == "input"]
+    depends = {name: measured(spec, shapes, given, "f", name) for name in inputs}
+    for i in range(m):
+        lit = structure.lights(spec, shapes, "f", (i,))
+        for name in inputs:
+            truth = {e for col, e in enumerate(entries(spec.shape(name, shapes))) if depends[name][i, col]}
+            assert lit.get(name, set()) == truth, f"f[{i}] vs {name}"
+        assert lit["J"] == {(i, j) for j in range(n)}, "f_i's derivatives are row i of J"
+    # J is the Jacobian of the map (gradlib's analytic one equals finite differences) ...
+    def f(x: np.ndarray) -> np.ndarray:
+        return structure.library(spec, {**given, "x": x})["f"]
+    np.testing.assert_allclose(arrays["J"], numerical_jacobian(f, given["x"]), atol=1e-8)
+    for i, j in entries((m, n)):
+        lit = structure.lights(spec, shapes, "J", (i, j))
+        assert lit["f"] == {(i,)} and lit["x"] == {(j,)}
+        # ... it is nonzero only where x_j changes f_i ...
+        if abs(arrays["J"][i, j]) > THRESHOLD:
+            assert depends["x"][i, j]
+        # ... and for A x it is A: entry (i, j) depends on A_ij alone.
+        if "A" in inputs:
+            assert lit["A"] == {(i, j)}
+            assert set(np.flatnonzero(measured(spec, shapes, given, "J", "A")[i * n + j])) == {i * n + j}
+    for j in range(n):
+        lit = structure.lights(spec, shapes, "x", (j,))
+        assert lit["J"] == {(i, j) for i in range(m)}
+        assert lit.get("f", set()) == {(i,) for i in range(m) if depends["x"][i, j]}
+
+
+# --- the spec as data -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=SPEC_IDS)
+def test_spec_is_consistent_and_serialisable(spec):
+    structure.validate(spec)
+    data = structure.as_dict(spec)
+    assert data["rule"] == spec.rule and data["select"]["array"] == spec.select[0]
+    for d in spec.dims:
+        assert d.low == 1 and d.high >= 6 and d.low <= d.default <= d.high
+    for relation in data["relations"]:
+        for term in relation["terms"]:
+            assert set(term["letters"]) == set(term["pattern"].replace(",", "").replace("->", ""))
+
+
+@pytest.mark.parametrize("rule,array,index,text", [
+    ("matvec", "dW", (1, 2), "dW[1,2] = r[1] × x[2]"),
+    ("matvec", "dx", (3,), "dx[3] = Σ_i r[i] × W[i,3]"),
+    ("vecmat", "dx", (0,), "dx[0] = Σ_j r[j] × W[0,j]"),
+    ("matmul", "dX", (1, 2), "dX[1,2] = Σ_l dB[1,l] × Y[2,l]"),
+    ("matmul", "dY", (0, 1), "dY[0,1] = Σ_k X[k,0] × dB[k,1]"),
+    ("broadcast_add", "dy", (2,), "dy[2] = Σ_i dB[i,2]"),
+    ("broadcast_mul", "dX", (1, 0), "dX[1,0] = y[0] × dB[1,0]"),
+    ("softmax_xent", "dtheta", (1,), "dθ[1] = softmax(θ)[1] − y[1]"),
+])
+def test_formulas(rule, array, index, text):
+    assert structure.formula(structure.spec(rule), array, index) == text
+
+
+def test_jacobian_formulas():
+    assert structure.formula(structure.spec("jacobian", "linear"), "J", (1, 2)) == "J[1,2] = ∂f[1]/∂x[2] = A[1,2]"
+    assert structure.formula(structure.spec("jacobian", "tanh"), "J", (1, 2)) == "J[1,2] = ∂f[1]/∂x[2] = 0"
+    assert structure.formula(structure.spec("jacobian", "softmax"), "J", (2, 2)) == \
+        "J[2,2] = ∂f[2]/∂x[2] = f[2] × (1 − f[2])"
+
+
+def test_random_values_are_readable_and_reproducible():
+    for rule in structure.RULES:
+        values = structure.random_values(rule)
+        again = structure.random_values(rule)
+        for name, v in values.items():
+            assert np.array_equal(v, again[name])
+            assert np.array_equal(v, np.round(v, 2)) and np.all(np.abs(v) >= 0.2)
+    assert not np.array_equal(structure.random_values("matvec")["W"], structure.random_values("matvec", seed=1)["W"])
+
+
+def test_bad_lookups_are_gradlib_errors():
+    with pytest.raises(GradlibError, match="structure: unknown rule 'matvek'"):
+        structure.spec("matvek")
+    with pytest.raises(GradlibError, match="jacobian has no variant 'relu'"):
+        structure.spec("jacobian", "relu")
+    with pytest.raises(GradlibError, match=r"dW\[3,0\] is not an entry of dW \(shape \(3, 4\)\)"):
+        structure.lights(structure.spec("matvec"), {"n": 3, "m": 4}, "dW", (3, 0))
+    with pytest.raises(GradlibError, match="matvec has no array 'dz'"):
+        structure.lights(structure.spec("matvec"), {"n": 3, "m": 4}, "dz", (0,))
+
+
+# --- the figures draw the same lights ----------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=SPEC_IDS)
+def test_figure_outlines_exactly_the_lit_entries(spec):
+    from gradlib.figures import figure
+    shapes = spec.default_shapes
+    picks = [(r.target, tuple(min(1, s - 1) for s in spec.shape(r.target, shapes))) for r in spec.relations]
+    picks.append((spec.arrays[0].name, (0,) * len(spec.arrays[0].dims)))  # an input: what it feeds
+    fig = figure(spec.rule, select=picks, variant=spec.variant)
+    patches = fig.axes[0].patches
+    lit = [p for p in patches if p.get_hatch() == "///"]
+    selected = [p for p in patches if p.get_hatch() == "xx"]
+    plain = [p for p in patches if p.get_hatch() is None]
+    per_row = sum(np.prod(spec.shape(a.name, shapes)) for a in spec.arrays)
+    assert len(patches) == per_row * len(picks) and len(selected) == len(picks)
+    lit_entries = [v for name, index in picks for v in structure.lights(spec, shapes, name, index).values()]
+    assert len(lit) == sum(map(len, lit_entries))
+    assert len(plain) == len(patches) - len(lit) - len(selected)
+    assert all(p.get_linestyle() == "--" for p in selected) and all(p.get_linewidth() > 2 for p in lit + selected)
+    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_figure_arguments_are_checked():
+    from gradlib.figures import figure
+    with pytest.raises(GradlibError, match="figures: n=7 is out of range 1..6 for rule matvec"):
+        figure("matvec", {"n": 7})
+    with pytest.raises(GradlibError, match=r"figures: dW\[3,0\] is not an entry of dW"):
+        figure("matvec", select=("dW", (3, 0)))
+    with pytest.raises(GradlibError, match="unknown rule 'matvek'"):
+        figure("matvek")
