@@ -29,7 +29,13 @@ left out their visible content (axe-core ``label-content-name-mismatch``, seriou
 ``static/webpack-macros.html``, to leave out ``fontawesome.js`` (0.54 MB gzipped on every page,
 for icons the theme's stylesheet already draws). Each file says what it changes.
 
-4. The book's stylesheet, ``_assets/book.css`` (``_assets`` is on ``html_static_path``), on every
+4. Re-running the chapters when gradlib changes. The notebooks import ``gradlib``, but Sphinx
+re-reads (and myst-nb, with ``execute_notebooks: force``, re-executes) only the pages whose own
+source changed, so an edit to ``gradlib/`` alone left stale outputs in an incremental build.
+Every notebook page records the files of ``gradlib/`` as dependencies; Sphinx then re-reads it
+when any of them is newer than the page's last read.
+
+5. The book's stylesheet, ``_assets/book.css`` (``_assets`` is on ``html_static_path``), on every
 page: contrast fixes for the theme, each explained there.
 """
 
@@ -95,6 +101,14 @@ def offer_myst_download(
     )
 
 
+def depend_on_gradlib(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Record every file of ``gradlib/`` as a dependency of a notebook page."""
+    if app.env.doc2path(docname).endswith(".ipynb"):
+        for path in sorted(Path(app.srcdir, "gradlib").glob("*.*")):
+            if path.suffix in {".py", ".js", ".css"}:
+                app.env.note_dependency(str(path))
+
+
 def use_template_overrides(app: Sphinx, config: Any) -> None:
     """Put ``templates/`` first on ``templates_path`` (before the theme's own components)."""
     config.templates_path.insert(0, str(Path(__file__).with_name("templates")))
@@ -103,6 +117,7 @@ def use_template_overrides(app: Sphinx, config: Any) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", use_template_overrides)
     app.add_css_file("book.css")
+    app.connect("source-read", depend_on_gradlib)
     # priority 900: after myst-nb, the theme and sphinx.ext.mathjax (default 500) add theirs
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
     # after sphinx-book-theme's add_header_buttons (501) built the download group

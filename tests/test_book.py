@@ -31,3 +31,16 @@ def test_rule_page_has_the_promised_parts(book_html, page):
     assert "<figure" in html and re.search(r'<img[^>]+alt="[^"]{20,}"', html), "no figure with alt text"
     assert "application/vnd.jupyter.widget-view+json" in html, "no explorer widget"
     assert "PASS" in html and "FAIL" in html, "expected a passing and a deliberately failing gradient check"
+
+
+def test_chapters_rerun_when_gradlib_changes(book_html):
+    """Every notebook page depends on gradlib/, so an incremental build re-executes it after a library edit."""
+    import pickle
+
+    with open(book_html.parent / ".doctrees" / "environment.pickle", "rb") as stream:
+        env = pickle.load(stream)
+    library = {f"gradlib/{p.name}" for p in (ROOT / "gradlib").glob("*.py")}
+    notebooks = [p for p in PAGES if p.startswith("chapters/")]
+    for page in notebooks:
+        recorded = {str(Path(d)).replace("\\", "/").split("/gradlib/")[-1] for d in env.dependencies[page]}
+        assert {name.removeprefix("gradlib/") for name in library} <= recorded, page
