@@ -5,7 +5,10 @@ repository root and from chapters/ (where Jupyter starts when a reader opens a c
 """
 from __future__ import annotations
 
+import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -58,8 +61,26 @@ def test_notebook_macros_match_the_site_macros():
     assert defined == site
 
 
-def test_install_cell_uses_the_configured_repository():
-    assert CONFIG["repository"]["url"].removeprefix("https://") in read(NOTEBOOKS[0]).cells[1].source
+def run_install_cell(monkeypatch, folder: Path) -> list:
+    """Run the notebooks' install cell in ``folder`` as if gradlib were not importable; return pip calls."""
+    calls: list = []
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: calls.append(command))
+    exec(read(NOTEBOOKS[0]).cells[1].source, {})
+    return calls
+
+
+def test_install_cell_installs_from_the_configured_repository(monkeypatch, tmp_path):
+    """On Colab (no gradlib, no checkout around the notebook) the cell pip-installs the book's repository."""
+    calls = run_install_cell(monkeypatch, tmp_path)
+    assert len(calls) == 1 and calls[0][-1] == "git+" + CONFIG["repository"]["url"]
+
+
+def test_install_cell_finds_the_checkout_from_chapters(monkeypatch):
+    calls = run_install_cell(monkeypatch, ROOT / "chapters")
+    assert calls == [] and sys.path[0] == str(ROOT)
 
 
 @pytest.mark.parametrize("chapter,rule", RULE_CHAPTERS.items())
