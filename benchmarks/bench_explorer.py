@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/bench_explorer.py [path/to/_build/html] [--repeat N]
 
 Opens every rule chapter of a built book (default ``_build/html``; build it first) through the same
-local server and offline routing as the browser tests (tests/conftest.py), and times, inside the
-page, for every rule (and chapter 1's maps) with all dimensions set to s = 1 .. 6:
+local server and offline routing as the browser tests (tests/conftest.py: ``BookSite.open`` brings
+the explorer into view, since the page loads the widget manager only when a reader nears a widget,
+and waits until it has rendered), and times, inside the page, for every rule (and chapter 1's maps)
+with all dimensions set to s = 1 .. 6:
 
 * shape change: moving one slider to s (the input handler rebuilds the grids, recomputes values
   and lights) plus the style and layout the browser does before it can paint (forced by reading
@@ -78,8 +80,10 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=conftest.CHROMIUM, args=conftest.CHROMIUM_ARGS)
         site = conftest.BookSite(browser, url, html, conftest.NpmCdn(ROOT / "node_modules"))
         for path in pages:
-            page = site.open(path)
+            page = site.open(path)  # settled: explorer scrolled into view and rendered
             root = page.locator(".gradlib-explorer").first
+            if root.count() == 0:
+                raise SystemExit(f"{path}: no explorer rendered within {conftest.WIDGET_WAIT_MS} ms of coming into view")
             rule = root.get_attribute("data-rule")
             for spec in structure.SPECS[rule]:
                 if spec.variant:

@@ -20,30 +20,41 @@ Fixtures (all documented again on their definitions)
                  ``http.server`` stopped at the end of the session).
 ``browser``      (session) Debian's Chromium (``/usr/bin/chromium``, or ``$CHROMIUM``) driven by
                  playwright. ``playwright install`` is never needed nor run.
-``book_site``    (session) :class:`BookSite`; ``book_site.open(path, *, theme="light", wait=True)``
-                 opens a page like ``open_page`` does, for fixtures that cache pages across tests
-                 (the caller closes ``page.context``).
-``open_page``    (function) factory ``open_page(path, *, theme="light", wait=True) -> Page``: a new
-                 browser context whose network is the local site only: requests to 127.0.0.1 pass,
-                 known CDN URLs are answered from ``node_modules`` (``npm_cdn``), everything else is
-                 aborted. The returned playwright ``Page`` carries what happened, for assertions:
+``book_site``    (session) :class:`BookSite`; ``book_site.open(path, *, theme="light", wait=True,
+                 width=1280, height=900)`` opens a page like ``open_page`` does, for fixtures that
+                 cache pages across tests (the caller closes ``page.context``).
+``open_page``    (function) factory ``open_page(path, *, theme="light", wait=True, ...) -> Page``: a
+                 new browser context whose network is the local site only: requests to 127.0.0.1
+                 pass, known CDN URLs are answered from ``node_modules`` (``npm_cdn``), everything
+                 else is aborted. The returned playwright ``Page`` carries what happened, for
+                 assertions:
                    ``page.console_errors``  console errors and uncaught exceptions (``pageerror``)
                    ``page.failed_requests`` requests that failed, were aborted, or got HTTP >= 400
                    ``page.blocked_requests`` the aborted requests to other hosts (also failed)
                    ``page.npm_served``      CDN URLs answered from node_modules
+                   ``page.requests``        every requested URL, in order (repeats included)
                    ``page.files``           {url: local file} of every answered request
+                   ``page.initial_files``   ``page.files`` as it was before the explorers were
+                                            brought in: what a reader at the top of the page loads
+                   ``page.explorers_in_view_ms`` ms from navigation start until the first widget
+                                            was scrolled into view (None: not brought in)
                    ``page.widgets_ready_ms`` ms from navigation start until every embedded widget
                                             view had rendered content (None: not within the wait)
-                 With ``wait=True`` it returns after the ``load`` event, MathJax's first typeset,
-                 every widget view rendering, and network idle. ``theme="dark"`` stores the theme's
-                 mode before the page loads, as the theme's own switch does.
+                 With ``wait=True`` it returns after ``settle(page)``: the ``load`` event,
+                 MathJax's first typeset and network idle, then the explorers brought in
+                 (``bring_explorers_in``), rendered, and the network quiet again.
+                 ``theme="dark"`` stores the theme's mode before the page loads, as the theme's own
+                 switch does.
 ``page``         (function) a blank page from the same factory (``open_page`` with no navigation).
 ``site_report``  (session) :class:`SiteReport`: tests add one row per page (any columns); the
                  table is printed in pytest's terminal summary (no ``-s`` needed).
 
 Helpers for tests (import from conftest): ``toc_pages()`` (the html pages of _toc.yml),
-``settle(page)`` (the waiting ``open_page`` does after navigation), ``file_sizes(path)``
-(bytes raw and gzipped).
+``settle(page, *, explorers=True)`` (the waiting ``open_page`` does after navigation; with
+``explorers=False`` it stops before scrolling), ``bring_explorers_in(page)`` (scroll every widget
+output into view, as a reader does, and wait for the widgets: the widget manager is loaded only
+when a reader nears a widget, see _assets/widgets-setup.js), ``file_sizes(path)`` (bytes raw and
+gzipped).
 
 Test parametrisation: a test function with a ``book_page`` argument runs once per page listed
 in the book's ``_toc.yml``: ``"intro.html"``, ``"chapters/00_conventions.html"``, ...
@@ -63,6 +74,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +109,8 @@ NPM_CDNS = ("https://cdn.jsdelivr.net/npm/", "https://unpkg.com/")
 LOCAL_HOSTS = {"127.0.0.1"}
 BUILD_TIMEOUT_S = 1800
 WIDGET_WAIT_MS = 20_000
+QUIET_MS = 500  # network idle: no request in flight for this long (playwright's networkidle rule)
+WIDGET_VIEW_SELECTOR = 'script[type="application/vnd.jupyter.widget-view+json"]'
 
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("font/woff2", ".woff2")
@@ -318,10 +332,13 @@ _WIDGET_TIMING = """
 def _record(page, site_url: str, book_html: Path, npm_cdn: NpmCdn) -> None:
     """Attach the logs described in the module docstring to ``page`` and route its requests."""
     page.console_errors, page.failed_requests, page.blocked_requests = [], [], []
-    page.npm_served, page.files, page.widgets_ready_ms = [], {}, None
+    page.npm_served, page.requests, page.files = [], [], {}
+    page.initial_files, page.explorers_in_view_ms, page.widgets_ready_ms = None, None, None
+    page.in_flight, page.last_network_activity = set(), time.monotonic()
 
     def route(route, request) -> None:
         url = request.url
+        page.requests.append(url)
         parts = urlsplit(url)
         if parts.hostname in LOCAL_HOSTS:
             local = book_html / unquote(parts.path).lstrip("/")
@@ -350,7 +367,14 @@ def _record(page, site_url: str, book_html: Path, npm_cdn: NpmCdn) -> None:
         if response.status >= 400:
             page.failed_requests.append(f"HTTP {response.status} {response.url}")
 
+    def network(request, done: bool) -> None:
+        (page.in_flight.discard if done else page.in_flight.add)(request)
+        page.last_network_activity = time.monotonic()
+
     page.route("**/*", route)
+    page.on("request", lambda request: network(request, False))
+    page.on("requestfinished", lambda request: network(request, True))
+    page.on("requestfailed", lambda request: network(request, True))
     page.on("console", on_console)
     page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
     page.on("requestfailed", lambda request: page.failed_requests.append(f"{request.failure} {request.url}"))
@@ -363,9 +387,10 @@ class BookSite:
     def __init__(self, browser, site_url: str, book_html: Path, npm_cdn: NpmCdn):
         self.browser, self.url, self.html, self.npm_cdn = browser, site_url, book_html, npm_cdn
 
-    def open(self, path: str | None, *, theme: str = "light", wait: bool = True, width: int = 1280):
+    def open(self, path: str | None, *, theme: str = "light", wait: bool = True, width: int = 1280,
+             height: int = 900):
         """A new page (in its own context: close it with ``page.context.close()``) at ``path``."""
-        context = self.browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+        context = self.browser.new_context(viewport={"width": width, "height": height}, service_workers="block")
         context.add_init_script(_WIDGET_TIMING)
         context.add_init_script(f"try {{ localStorage.setItem('mode', {json.dumps(theme)}); }} catch (e) {{}}")
         page = context.new_page()
@@ -386,7 +411,7 @@ def book_site(browser, site_url: str, book_html: Path, npm_cdn: NpmCdn) -> BookS
 
 @pytest.fixture
 def open_page(book_site: BookSite):
-    """Factory ``open_page(path, *, theme="light", wait=True)``; contexts closed after the test."""
+    """Factory ``open_page(path, *, theme="light", wait=True, ...)``; contexts closed after the test."""
     pages = []
 
     def open_(path: str | None, **options):
@@ -398,23 +423,67 @@ def open_page(book_site: BookSite):
         opened.context.close()
 
 
-def settle(page) -> None:
-    """Wait for MathJax's first typeset, every widget view to render, and network idle."""
+def _wait_for_mathjax(page) -> None:
+    """Until MathJax's typesetting so far is done (its first pass, or widget labels queued since)."""
     page.evaluate(
-        "async () => { const s = window.MathJax && window.MathJax.startup;"
-        " if (s && s.promise) await s.promise; }"
+        "async () => { const m = window.MathJax; if (m && m.startup && m.startup.promise)"
+        " { await m.startup.promise; } }"
     )
-    if page.evaluate("window.__bookTiming.views") > 0:
+
+
+def wait_for_quiet_network(page, timeout_ms: int = WIDGET_WAIT_MS) -> None:
+    """Until no request has been in flight for QUIET_MS (playwright's ``networkidle`` fires once
+    per navigation; this one can be awaited again after the page starts loading more)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if not page.in_flight and time.monotonic() - page.last_network_activity >= QUIET_MS / 1000:
+            return
+        page.wait_for_timeout(50)
+
+
+# Scrolls each widget output (the element holding a widget view) to the middle of the viewport in
+# turn, two frames apart (so scroll observers see each), and returns when the first was in view.
+_BRING_IN = """
+async (selector) => {
+  const areas = [...new Set(Array.from(document.querySelectorAll(selector), (view) => view.parentElement))];
+  if (!areas.length) return null;
+  const start = performance.now();
+  for (const area of areas) {
+    area.scrollIntoView({ block: 'center' });
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  }
+  return start;
+}
+"""
+
+
+def bring_explorers_in(page) -> None:
+    """Scroll every widget output into view, as a reader does (the widget manager is loaded only
+    when a reader nears a widget), then wait for every widget view to render, the network to be
+    quiet and MathJax to typeset the widgets' labels. Sets ``page.explorers_in_view_ms`` (None on a
+    page without widgets) and ``page.widgets_ready_ms``."""
+    page.explorers_in_view_ms = page.evaluate(_BRING_IN, WIDGET_VIEW_SELECTOR)
+    if page.explorers_in_view_ms is not None:
         try:
             page.wait_for_function("window.__bookTiming.widgetsReady !== null", timeout=WIDGET_WAIT_MS)
         except Exception:  # playwright's TimeoutError: the tests report the missing widgets
             pass
     page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")
+    wait_for_quiet_network(page)
+    _wait_for_mathjax(page)  # widget labels are typeset after the widgets render
+
+
+def settle(page, *, explorers: bool = True) -> None:
+    """Wait for MathJax's first typeset and network idle, and keep what the page has fetched by
+    then in ``page.initial_files`` (a reader at the top of the page loads that much); then, unless
+    ``explorers=False``, bring the explorers in (:func:`bring_explorers_in`)."""
+    _wait_for_mathjax(page)
     page.wait_for_load_state("networkidle")
-    page.evaluate(  # widget labels are typeset after the widgets render
-        "async () => { const m = window.MathJax; if (m && m.startup && m.startup.promise)"
-        " { await m.startup.promise; } }"
-    )
+    wait_for_quiet_network(page)
+    page.initial_files = dict(page.files)
+    page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")
+    if explorers:
+        bring_explorers_in(page)
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Each chapter's explorer on the built site, in Chromium, with no kernel and no network.
 
 Every page is opened with every non-local request aborted (CDN assets come from node_modules,
-see conftest.py). On each rule chapter the test finds the explorer (rendered exactly once), then for
+see conftest.py) and settled by conftest's page helper, which scrolls each explorer into view (the
+page loads the widget manager only when a reader nears a widget) and waits until it has rendered.
+On each rule chapter the test finds the explorer (rendered exactly once), then for
 several shapes set with its sliders checks the grids (one cell per entry of every array), points
 at cells with the mouse and checks what lights up against gradlib.structure.lights, and checks the
 numbers the page computed itself against gradlib. Keyboard use is checked once per page.
