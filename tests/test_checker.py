@@ -380,6 +380,18 @@ def test_non_finite_x():
         check_gradient(smooth, [1.0, np.nan], [0.0, 0.0])
     with pytest.raises(GradlibError, match=r"^numerical_jacobian: x of shape \(1, 2\) contains nan or inf"):
         numerical_jacobian(np.sin, [[np.inf, 1.0]])
+    for call in (lambda x: numerical_gradient(smooth, x, method="richardson"),  # float64 arrays: the fast path
+                 lambda x: check_gradient(smooth, x, np.zeros_like(x)),
+                 lambda x: check_gradient(smooth, x, np.zeros_like(x), directions=2)):
+        for bad in (np.array([1.0, -np.inf, np.inf]), np.array([[0.5], [np.nan], [2.0]])):
+            with pytest.raises(GradlibError, match=rf"x of shape \({bad.shape[0]},( 1)?\) contains nan or inf"):
+                call(bad)
+    from gradlib.checker import _all_finite, _Evaluator
+
+    huge = np.array([1e308, -1e308, 1e200])  # finite, though sums of it overflow: no false alarm
+    assert _all_finite(huge) and _Evaluator("check_gradient", smooth, huge, scalar=True).size == 3
+    assert _Evaluator("check_gradient", smooth, huge, scalar=True, per_entry=False).size == 3
+    assert not _all_finite(np.array([1.0, np.inf, -np.inf])) and not _all_finite(np.array([[np.nan + 0j]]))
 
 
 def test_f_that_raises_names_the_function_the_shape_and_chains_the_error():
@@ -402,6 +414,9 @@ def test_f_returning_non_finite_or_non_real():
         numerical_gradient(lambda v: np.sum(v) * (np.inf if v[1] > 1 else 1.0), np.array([0.0, 1.0, 2.0]))
     with pytest.raises(GradlibError, match=r"^check_gradient: f returned nan or inf"):
         check_gradient(lambda v: np.inf * np.ones(()), np.ones(3), np.zeros(3))
+    with pytest.raises(GradlibError, match=r"^numerical_gradient: f returned nan or inf at x of shape \(2,\) "
+                                           r"with entry \(0,\) perturbed \(stencil point 1 of 4\)"):
+        numerical_gradient(lambda v: np.inf if v[0] > 1.0 else -np.inf, np.array([1.0, 2.0]), method="richardson")
     with pytest.raises(GradlibError, match=r"^numerical_jacobian: f returned complex values"):
         numerical_jacobian(lambda v: v * 1j, np.ones(2))
     with pytest.raises(GradlibError, match=r"^numerical_jacobian: f returned a str"):
@@ -463,6 +478,23 @@ def test_f_that_modifies_its_input_or_changes_output_shape():
         numerical_jacobian(lambda v: v[:2] if v[2] > 1.0 else v, np.ones(3))
 
 
+def test_the_checkers_private_x_is_restored_when_f_fails_midway():
+    """The checker perturbs its private copy of x entry by entry; a failure in the middle (f raises,
+    returns garbage or modifies x) must leave that copy as it was, so nothing later sees a perturbed x."""
+    from gradlib.checker import _Evaluator
+
+    x = np.array([0.5, -1.5, 2.5])
+    failures = {"raises": lambda v: 1 / 0 if v[1] != -1.5 else np.sum(v),
+                "garbage": lambda v: "nope" if v[1] != -1.5 else np.sum(v),
+                "in place": lambda v: v.__imul__(2).sum() if v[1] != -1.5 else np.sum(v)}
+    for name, f in failures.items():
+        ev = _Evaluator("numerical_gradient", f, x, scalar=True)
+        with pytest.raises(GradlibError):
+            ev.stencil(zip([0.6, -1.4, 2.6], [0.4, -1.6, 2.4]))
+        np.testing.assert_array_equal(ev.x0, x, err_msg=name)
+    np.testing.assert_array_equal(x, [0.5, -1.5, 2.5])  # and the caller's x is never touched
+
+
 # -- repr and HTML ------------------------------------------------------------------------------
 
 def test_repr_says_verdict_method_errors_and_worst_entry():
@@ -492,7 +524,7 @@ def test_html_marks_mismatches_and_worst_entry_with_class_outline_and_legend():
         assert "gradlib-worst" in classes and "font-weight:bold" in style and "outline" in style
         assert text.startswith("\u25c6")
     assert "Legend" in page and "outside the tolerance" in page
-    assert "color:inherit" in page and "#fff" not in page and "white" not in page
+    assert "color:inherit" in page and "#fff" not in page and not re.search(r":\s*white\b", page)
     ok = check_gradient(smooth, x, smooth_grad(x))._repr_html_()
     assert "PASS" in ok and 'class="gradlib-cell gradlib-mismatch' not in ok and "gradlib-worst" in ok
 
@@ -502,8 +534,8 @@ def test_html_of_big_and_3d_arrays_is_a_window_around_the_worst_entry():
     analytic = smooth_grad(x)
     analytic[33, 2] += 1.0
     page = check_gradient(smooth, x, analytic, method="richardson")._repr_html_()
-    assert page.count("<td") == 3 * 12 * 12
-    assert "Showing rows 27-38 of 40, columns 0-11 of 30, around the worst entry." in page
+    assert page.count("<td") == 3 * 12 * 8  # 12 rows, 8 columns: what fits a 700 px page
+    assert "Showing rows 27-38 of 40, columns 0-7 of 30, around the worst entry." in page
     cube = np.random.default_rng(22).standard_normal((2, 3, 4))
     analytic = smooth_grad(cube)
     analytic[1, 0, 2] += 1.0
@@ -511,6 +543,72 @@ def test_html_of_big_and_3d_arrays_is_a_window_around_the_worst_entry():
     assert "the slice [1, :, :] of the 2x3x4 array" in page and page.count("<td") == 3 * 12
     scalar = check_gradient(lambda v: v ** 3, np.array(2.0), np.array(12.0))._repr_html_()
     assert scalar.count("<td") == 3
+
+
+def _styles(page):
+    """Every inline style of the page as a list of (property, value) pairs."""
+    return [[tuple(part.strip() for part in declaration.split(":", 1))
+             for declaration in style.split(";") if declaration]
+            for style in re.findall(r'style="([^"]*)"', page)]
+
+
+def test_html_inherits_the_page_colours_so_light_and_dark_themes_keep_their_contrast():
+    """No text colour is fixed: text takes the page's colour and sits on the page's background (or a
+    translucent tint of it), in light and dark themes alike; captions and code say so explicitly,
+    because themes give them muted colours of their own (1.7:1 on pydata-sphinx-theme's dark output
+    panel). Nothing is dimmed with opacity."""
+    x = np.random.default_rng(23).standard_normal((6, 6))
+    analytic = smooth_grad(x)
+    analytic[2, 4] += 1.0
+    page = check_gradient(smooth, x, analytic)._repr_html_()
+    styles = _styles(page)
+    assert styles
+    for style in styles:
+        properties = dict(style)
+        assert properties.get("color", "inherit") in ("inherit", "currentColor"), style
+        assert "opacity" not in properties, style
+        background = properties.get("background", "transparent")
+        tint = re.fullmatch(r"rgba\(\d+,\d+,\d+,([\d.]+)\)", background)
+        assert background == "transparent" or (tint and float(tint.group(1)) <= 0.25), style
+    for element in ("table", "caption", "code", "th", "td"):
+        for tag in re.findall(rf"<{element}\b[^>]*>", page):
+            assert "color:inherit" in tag, tag  # a theme's colour for this element must not apply
+    assert re.search(r"<td [^>]*gradlib-mismatch[^>]*rgba\(214,39,40,0\.2\)", page)  # the tint marks mismatches
+
+
+def test_html_tables_wrap_and_stay_compact():
+    """The three tables sit in a wrapping flex row, and a 6 x 6 result stays narrow: short numbers
+    (at most 12 characters even with the worst-entry mark), no line breaks inside a cell."""
+    x = np.random.default_rng(24).standard_normal((6, 6)) * np.array([1e-3, 1, 10, 100, 1e4, 1e-6])
+    analytic = smooth_grad(x)
+    analytic[3, 1] += 1.0
+    result = check_gradient(smooth, x, analytic)
+    page = result._repr_html_()
+    assert re.search(r'<div class="gradlib-tables" style="display:flex;flex-wrap:wrap;', page)
+    cells = re.findall(r'<td class="[^"]*" style="([^"]*)" title="([^"]*)">([^<]*)</td>', page)
+    assert len(cells) == 3 * 36
+    for style, full, text in cells:
+        assert "white-space:nowrap" in style and "padding:1px 4px" in style
+        assert len(text) <= 12, text
+        assert not re.search(r"e[+-]0\d", text), text  # exponents without padding zeros
+    shown = [float(full) for _, full, _ in cells]  # hovering shows every digit
+    expected = np.concatenate([result.numerical.ravel(), result.analytic.ravel(),
+                               (result.numerical - result.analytic).ravel()])
+    np.testing.assert_array_equal(shown, expected)
+    assert page.count("<table") == 3 and "font-size:0.8em" in page
+
+
+def test_html_shows_a_vector_as_a_column():
+    """A 1-D x is shown as a column, its entries as rows, so three 12-entry tables fit side by side."""
+    v = np.random.default_rng(25).standard_normal(20)
+    analytic = smooth_grad(v)
+    analytic[15] += 1.0
+    page = check_gradient(smooth, v, analytic)._repr_html_()
+    assert page.count("<tr>") == 3 * 12  # no header row; entries 8-19 around the worst entry 15
+    assert "Showing entries 8-19 of 20, around the worst entry." in page
+    rows = re.findall(r"<tr><th[^>]*>(\d+)</th><td", page)
+    assert rows == [str(i) for i in range(8, 20)] * 3
+    assert page.count("gradlib-worst") == 3 + 1  # one cell per table, and the legend
 
 
 def test_html_escapes_text_that_comes_from_f():
