@@ -4,15 +4,26 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup browser-setup book test clean
+# Every package is installed at the version requirements.lock pins (requirements*.txt say what we
+# need, readably; the lock says exactly which release). `make lock` regenerates the lock with the
+# newest releases those files admit; then run `make test` and commit both (README: "Upgrading").
+PIP_VERSION := 26.3
+UV_VERSION  := 0.13.9
+LOCK_COMMAND := uv pip compile requirements-test.txt --universal --python-version 3.10 --no-emit-package gradlib -o requirements.lock
+
+.PHONY: setup browser-setup book test lock clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-test.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -r requirements-test.txt
 	touch $@
+
+lock: setup
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/$(LOCK_COMMAND) --upgrade --quiet --custom-compile-command "make lock  # i.e. $(LOCK_COMMAND) --upgrade"
 
 # Debian's chromium for the browser tests, and local copies (npm) of the CDN assets the pages load.
 browser-setup:

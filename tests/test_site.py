@@ -24,7 +24,7 @@ A page built like a widget page, with a labelled slider and an icon button, show
 there). Static checks of the built HTML: no repeated ``<script>``, widget pages carrying only the
 set-up script, which names the widget scripts pinned to the versions package.json installs
 (nothing else loads the manager), launch buttons derived from the
-``repository`` setting of _config.yml, Binder's requirements, and the .ipynb / .md downloads.
+``repository`` setting of _config.yml, and the .ipynb / .md downloads (Binder: test_toolchain.py).
 """
 
 from __future__ import annotations
@@ -720,16 +720,6 @@ def test_launch_buttons_open_this_notebook_in_colab_and_binder(book_html, book_c
     for service, url in _expected_launch_urls(book_config, notebook).items():
         assert url in hrefs, f"no {service} launch button for {notebook} (expected {url})"
     assert book_config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
-
-
-def test_binder_reads_requirements_txt(repo_root):
-    """Binder (repo2docker) installs requirements.txt unless a binder/ folder, a Dockerfile or
-    another environment file takes precedence; it must install gradlib from the repository too."""
-    assert not (repo_root / "binder").exists() and not (repo_root / ".binder").exists()
-    overriding = ["environment.yml", "Pipfile", "Pipfile.lock", "Dockerfile", "default.nix", "Project.toml"]
-    assert [name for name in overriding if (repo_root / name).exists()] == []
-    requirements = (repo_root / "requirements.txt").read_text().splitlines()
-    assert "-e ." in [line.split("#")[0].strip() for line in requirements], "Binder must install gradlib"
 
 
 def _download_links(book_html: Path, book_page: str) -> dict[str, Path]:
