@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 UV_VERSION  := 0.13.9
 LOCK_COMMAND := uv pip compile requirements-test.txt --universal --python-version 3.10 --no-emit-package gradlib -o requirements.lock
 
-.PHONY: setup browser-setup book test lock clean
+.PHONY: setup browser-setup book test test-lib lock clean
 
 setup: $(VENV)/.installed
 
@@ -25,9 +25,10 @@ lock: setup
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/$(LOCK_COMMAND) --upgrade --quiet --custom-compile-command "make lock  # i.e. $(LOCK_COMMAND) --upgrade"
 
-# Debian's chromium for the browser tests, and local copies (npm) of the CDN assets the pages load.
-browser-setup:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+# A Chromium for the browser tests (tests/chromium.py: one already installed; else Debian's, with
+# apt-get as root; else playwright's download), and local copies (npm) of the CDN assets pages load.
+browser-setup: setup
+	$(BIN)/python tests/chromium.py --install
 	npm ci --no-audit --no-fund --loglevel=error
 
 book: setup
@@ -35,6 +36,10 @@ book: setup
 
 test: setup browser-setup
 	$(BIN)/python -m pytest
+
+# The fast inner loop: gradlib's tests and doctests alone (no book build, no browser, no apt, no npm).
+test-lib: setup
+	$(BIN)/python -m pytest tests/lib gradlib
 
 clean:
 	rm -rf _build

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_explorer.py [path/to/_build/html] [--repeat N]
 
 Opens every rule chapter of a built book (default ``_build/html``; build it first) through the same
-local server and offline routing as the browser tests (tests/conftest.py: ``BookSite.open`` brings
+local server and offline routing as the browser tests (tests/booksite.py: ``BookSite.open`` brings
 the explorer into view, since the page loads the widget manager only when a reader nears a widget,
 and waits until it has rendered), and times, inside the page, for every rule (and chapter 1's maps)
 with all dimensions set to s = 1 .. 6:
@@ -18,22 +18,18 @@ The goal is one frame: under 16 ms. Prints one row per rule and shape; median an
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import os
 import re
 import statistics
 import sys
-import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT))
-
-import conftest  # noqa: E402  (the tests' server, routing and browser settings)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # booksite: shared with the tests
+import booksite  # noqa: E402
 
 from gradlib import structure  # noqa: E402
+
+ROOT = booksite.ROOT
 
 FRAME_MS = 16.0
 
@@ -66,24 +62,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     html = Path(args.html).resolve()
-    pages = [p for p in conftest.toc_pages(html.parents[1] if (html.parents[1] / "_toc.yml").is_file() else ROOT)
+    pages = [p for p in booksite.toc_pages(html.parents[1] if (html.parents[1] / "_toc.yml").is_file() else ROOT)
              if re.match(r"chapters/0[1-7]_", p)]
 
-    from playwright.sync_api import sync_playwright
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(conftest._QuietHandler, directory=str(html)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
     rows = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=conftest.CHROMIUM, args=conftest.CHROMIUM_ARGS)
-        site = conftest.BookSite(browser, url, html, conftest.NpmCdn(ROOT / "node_modules"))
+    with booksite.serve(html) as url, booksite.launch_browser() as browser:
+        site = booksite.BookSite(browser, url, html, booksite.NpmCdn(ROOT / "node_modules"))
         for path in pages:
             page = site.open(path)  # settled: explorer scrolled into view and rendered
             root = page.locator(".gradlib-explorer").first
             if root.count() == 0:
-                raise SystemExit(f"{path}: no explorer rendered within {conftest.WIDGET_WAIT_MS} ms of coming into view")
+                raise SystemExit(f"{path}: no explorer rendered within {booksite.WIDGET_WAIT_MS} ms of coming into view")
             rule = root.get_attribute("data-rule")
             for spec in structure.SPECS[rule]:
                 if spec.variant:
@@ -100,8 +89,6 @@ def main() -> None:
                                  min(shape_ms), statistics.median(shape_ms), max(shape_ms),
                                  statistics.median(pointer_ms), max(pointer_ms)))
             page.context.close()
-        browser.close()
-    server.shutdown()
 
     load = os.getloadavg()[0]
     print(f"Explorer re-render times in Chromium, ms ({args.repeat} shape changes each, pointer over every cell;"

@@ -1,7 +1,7 @@
 """The site as readers get it, proven in Chromium against the built book served on 127.0.0.1.
 
 Each page of ``_toc.yml`` is visited once per colour theme (light, dark) with the network cut off
-except for the local server and local npm copies of the CDN assets (see conftest.py); everything
+except for the local server and local npm copies of the CDN assets (see booksite.py); everything
 a test asserts is collected during that one visit (:class:`Visit`), which loads the page, lets it
 settle at the top, then brings its explorers in (scrolls each widget into view: the widget
 manager is loaded only then). Pages are checked for: console errors and failed requests, MathJax
@@ -40,7 +40,7 @@ import jupytext
 import nbformat
 import pytest
 
-from conftest import WIDGET_VIEW_SELECTOR, bring_explorers_in, file_sizes, settle, toc_pages
+from booksite import RULE_PAGES, WIDGET_VIEW_SELECTOR, bring_explorers_in, contrast, file_sizes, settle, toc_pages
 
 pytestmark = pytest.mark.book
 
@@ -49,7 +49,6 @@ PAGE_BUDGET_GZIP_BYTES = 1_500_000  # transferred before any scroll, gzipped (as
 INTERACTIVE_BUDGET_MS = 1_000  # explorer scrolled into view -> every widget rendered
 LAZY_VIEWPORT = {"width": 1280, "height": 800}  # the laziness tests' window
 PLACEHOLDER_JUMP_PX = 200  # most a widget output's height may change when the widget replaces its placeholder
-RULE_PAGES = [p for p in toc_pages() if re.match(r"chapters/0[1-7]_", p)]  # each shows an explorer
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SERIOUS = {"critical", "serious"}
@@ -376,21 +375,6 @@ def explore(page) -> list[dict]:
         after = root.evaluate(LIGHTS)
         explorer["pointing_moves_lights"] = after != before and name in after
     return explorers
-
-
-def _luminance(rgb: list[float]) -> float:
-    def channel(value: float) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(v) for v in rgb[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: list[float], b: list[float]) -> float:
-    """WCAG contrast ratio of two opaque colours."""
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 def test_contrast_ratio_matches_wcag_examples():

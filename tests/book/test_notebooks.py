@@ -16,10 +16,10 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
+from booksite import ROOT, toc_pages
+
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-TOC_FILES = [entry["file"] for part in TOC["parts"] for entry in part["chapters"]]
+TOC_FILES = [p.removesuffix(".html") for p in toc_pages()]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 RULE_CHAPTERS = {  # chapter file -> the gradlib module it teaches (and whose explorer it shows)
     "01_jacobian": "jacobian", "02_softmax_xent": "softmax_xent", "03_matvec": "matvec",

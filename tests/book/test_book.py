@@ -5,12 +5,10 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
+from booksite import ROOT, RULE_PAGES, toc_pages
 
-ROOT = Path(__file__).resolve().parents[1]
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-PAGES = [TOC["root"]] + [entry["file"] for part in TOC["parts"] for entry in part["chapters"]]
-RULE_PAGES = [p for p in PAGES if re.match(r"chapters/0[1-7]_", p)]
+PAGES = [p.removesuffix(".html") for p in toc_pages()]
+RULE_PAGES = [p.removesuffix(".html") for p in RULE_PAGES]
 
 pytestmark = pytest.mark.book
 

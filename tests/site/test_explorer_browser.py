@@ -1,7 +1,7 @@
 """Each chapter's explorer on the built site, in Chromium, with no kernel and no network.
 
 Every page is opened with every non-local request aborted (CDN assets come from node_modules,
-see conftest.py) and settled by conftest's page helper, which scrolls each explorer into view (the
+see booksite.py) and settled by its settle(), which scrolls each explorer into view (the
 page loads the widget manager only when a reader nears a widget) and waits until it has rendered.
 On each rule chapter the test finds the explorer (rendered exactly once), then for
 several shapes set with its sliders checks the grids (one cell per entry of every array), points
@@ -24,14 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import toc_pages
+from booksite import ROOT, RULE_PAGES
 
 from gradlib import structure
 
 pytestmark = pytest.mark.browser
 
-RULE_PAGES = [p for p in toc_pages() if re.match(r"chapters/0[1-7]_", p)]
-ROOT = Path(__file__).resolve().parents[1]
 STATE = "application/vnd.jupyter.widget-state+json"
 
 # What the explorer shows: every cell's array, index and value; the pointed-at and lit cells.

@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from booksite import ROOT
 from packaging.requirements import Requirement
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _requirements(path: Path) -> list[Requirement]:

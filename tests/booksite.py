@@ -1,0 +1,379 @@
+"""The built book served locally, and a browser that sees only it: what tests and benchmarks share.
+
+A plain module (no pytest): ``tests/conftest.py`` wraps it in fixtures and ``benchmarks/`` imports it.
+
+- :func:`toc_pages` lists the html pages of ``_toc.yml``; ``ROOT`` is the repository, ``BOOK_ROOT``
+  the book's source (the repository, or the source of the build ``$BOOK_HTML`` points at).
+- :func:`serve` serves a folder on 127.0.0.1; :func:`launch_browser` starts Chromium (tests/chromium.py).
+- :class:`BookSite` opens pages in fresh contexts whose network is the local site only: CDN URLs are
+  answered from ``node_modules`` (:class:`NpmCdn`), everything else is aborted. Each page records
+  ``console_errors``, ``failed_requests``, ``blocked_requests``, ``npm_served``, ``requests``,
+  ``files`` ({url: local file}), ``initial_files`` (before the explorers came in),
+  ``explorers_in_view_ms`` and ``widgets_ready_ms``. :func:`settle` waits for MathJax and the
+  network, then brings the explorers into view (:func:`bring_explorers_in`).
+- :func:`file_sizes` (raw and gzip -6 bytes), :func:`contrast` (WCAG 2 contrast ratio),
+  :class:`SiteReport` (a table printed at the end of a run).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import gzip
+import http.server
+import json
+import mimetypes
+import os
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+import chromium
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+
+
+def _book_root() -> Path:
+    """The book's source folder: the repository, or the source of the build BOOK_HTML points at
+    (``<source>/_build/html``, when ``<source>/_toc.yml`` exists: a trimmed copy for iteration)."""
+    given = os.environ.get("BOOK_HTML")
+    if given and (Path(given).resolve().parents[1] / "_toc.yml").is_file():
+        return Path(given).resolve().parents[1]
+    return ROOT
+
+
+BOOK_ROOT = _book_root()
+# CDN prefixes whose URLs name an npm package: <prefix><name>@<version range>/<path in package>
+NPM_CDNS = ("https://cdn.jsdelivr.net/npm/", "https://unpkg.com/")
+LOCAL_HOSTS = {"127.0.0.1"}
+WIDGET_WAIT_MS = 20_000
+QUIET_MS = 500  # network idle: no request in flight for this long (playwright's networkidle rule)
+WIDGET_VIEW_SELECTOR = 'script[type="application/vnd.jupyter.widget-view+json"]'
+
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("font/woff2", ".woff2")
+mimetypes.add_type("font/woff", ".woff")
+
+
+# --------------------------------------------------------------------------- the book's pages
+
+
+def toc_pages(root: Path = BOOK_ROOT) -> list[str]:
+    """The html path of every page in ``_toc.yml`` (root, parts, chapters, sections), in order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+
+    def walk(entries: list[dict]) -> Iterator[str]:
+        for entry in entries or []:
+            if "file" in entry:
+                yield entry["file"]
+            for key in ("parts", "chapters", "sections"):
+                yield from walk(entry.get(key, []))
+
+    docnames = [toc["root"], *walk(toc.get("parts", [])), *walk(toc.get("chapters", []))]
+    return [f"{name}.html" for name in docnames]
+
+
+#: The chapters of the seven rules (01-07), each with a rule explorer.
+RULE_PAGES = [p for p in toc_pages() if re.match(r"chapters/0[1-7]_", p)]
+
+
+# --------------------------------------------------------------------------- local copies of CDN assets
+
+
+class NpmCdn:
+    """Answers npm-CDN URLs (``<cdn>/<name>@<range>/<path>``) from a local ``node_modules``.
+
+    A URL is answered only if ``<name>`` is installed, its version satisfies ``<range>`` (checked by
+    npm's own ``semver`` package, so ``3``, ``~0.11.*`` and ``1.0.15`` mean what the CDN makes of
+    them) and ``<path>`` is a file in the package.
+    """
+
+    def __init__(self, node_modules: Path):
+        self.root = node_modules
+
+    @staticmethod
+    def split(url: str) -> tuple[str, str, str] | None:
+        """``(name, range, path)`` of an npm-CDN URL, or None for any other URL."""
+        prefix = next((p for p in NPM_CDNS if url.startswith(p)), None)
+        if prefix is None:
+            return None
+        rest = unquote(urlsplit(url).path)[len(urlsplit(prefix).path) :]
+        scope, _, rest = rest.partition("/") if rest.startswith("@") else ("", "", rest)
+        spec, _, path = rest.partition("/")
+        name, _, wanted = spec.partition("@")
+        return (f"{scope}/{name}" if scope else name), (wanted or "latest"), path
+
+    @functools.lru_cache(maxsize=None)
+    def installed_version(self, name: str) -> str | None:
+        manifest = self.root / name / "package.json"
+        return json.loads(manifest.read_text())["version"] if manifest.is_file() else None
+
+    @functools.lru_cache(maxsize=None)
+    def satisfies(self, version: str, wanted: str) -> bool:
+        script = "process.stdout.write(String(require('semver').satisfies(process.argv[1], process.argv[2])))"
+        done = subprocess.run(
+            ["node", "-e", script, version, wanted],
+            cwd=self.root.parent, capture_output=True, text=True, check=True,
+        )
+        return done.stdout == "true"
+
+    def resolve(self, url: str) -> Path | None:
+        """The local file that answers ``url``, or None (not an npm-CDN URL, or no matching copy)."""
+        parts = self.split(url)
+        if parts is None:
+            return None
+        name, wanted, path = parts
+        version = self.installed_version(name)
+        if version is None or not (wanted == "latest" or self.satisfies(version, wanted)):
+            return None
+        file = (self.root / name / path).resolve()
+        return file if file.is_file() and (self.root / name).resolve() in file.parents else None
+
+
+# --------------------------------------------------------------------------- server and browser
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """``http://127.0.0.1:<free port>/`` serving ``folder`` until the block ends."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="book-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def launch_browser() -> Iterator[object]:
+    """A playwright Chromium (the one tests/chromium.py finds) until the block ends."""
+    from playwright.sync_api import sync_playwright
+
+    path = chromium.find()
+    assert path, "no Chromium on this machine: `python tests/chromium.py --install` (make test runs it)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=chromium.ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+_WIDGET_TIMING = """
+(() => {
+  const timing = { widgetsReady: null, views: 0 };
+  window.__bookTiming = timing;
+  const check = () => {
+    if (timing.widgetsReady !== null) return;
+    const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+    timing.views = views.length;
+    if (!views.length) return;
+    const rendered = Array.from(views).every((view) => {
+      const area = view.parentElement && view.parentElement.querySelector(':scope > .widget-subarea');
+      const widget = area && area.firstElementChild;
+      return widget && widget.childElementCount > 0;
+    });
+    if (rendered) timing.widgetsReady = performance.now();
+  };
+  new MutationObserver(check).observe(document, { childList: true, subtree: true });
+  document.addEventListener('DOMContentLoaded', check);
+})();
+"""
+
+
+def _record(page, site_url: str, book_html: Path, npm_cdn: NpmCdn) -> None:
+    """Attach the logs described in the module docstring to ``page`` and route its requests."""
+    page.console_errors, page.failed_requests, page.blocked_requests = [], [], []
+    page.npm_served, page.requests, page.files = [], [], {}
+    page.initial_files, page.explorers_in_view_ms, page.widgets_ready_ms = None, None, None
+    page.in_flight, page.last_network_activity = set(), time.monotonic()
+
+    def route(route, request) -> None:
+        url = request.url
+        page.requests.append(url)
+        parts = urlsplit(url)
+        if parts.hostname in LOCAL_HOSTS:
+            local = book_html / unquote(parts.path).lstrip("/")
+            page.files[url] = local / "index.html" if local.is_dir() else local
+            route.continue_()
+            return
+        file = npm_cdn.resolve(url)
+        if file is not None:
+            page.npm_served.append(url)
+            page.files[url] = file
+            content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            route.fulfill(
+                path=file,
+                headers={"Content-Type": content_type, "Access-Control-Allow-Origin": "*"},
+            )
+            return
+        page.blocked_requests.append(url)
+        route.abort("blockedbyclient")
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            where = message.location or {}
+            page.console_errors.append(f"{message.text} ({where.get('url', '')}:{where.get('lineNumber', '')})")
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            page.failed_requests.append(f"HTTP {response.status} {response.url}")
+
+    def network(request, done: bool) -> None:
+        (page.in_flight.discard if done else page.in_flight.add)(request)
+        page.last_network_activity = time.monotonic()
+
+    page.route("**/*", route)
+    page.on("request", lambda request: network(request, False))
+    page.on("requestfinished", lambda request: network(request, True))
+    page.on("requestfailed", lambda request: network(request, True))
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
+    page.on("requestfailed", lambda request: page.failed_requests.append(f"{request.failure} {request.url}"))
+    page.on("response", on_response)
+
+
+class BookSite:
+    """Opens pages of the served book in fresh browser contexts routed as described above."""
+
+    def __init__(self, browser, site_url: str, book_html: Path, npm_cdn: NpmCdn):
+        self.browser, self.url, self.html, self.npm_cdn = browser, site_url, book_html, npm_cdn
+
+    def open(self, path: str | None, *, theme: str = "light", wait: bool = True, width: int = 1280,
+             height: int = 900):
+        """A new page (in its own context: close it with ``page.context.close()``) at ``path``."""
+        context = self.browser.new_context(viewport={"width": width, "height": height}, service_workers="block")
+        context.add_init_script(_WIDGET_TIMING)
+        context.add_init_script(f"try {{ localStorage.setItem('mode', {json.dumps(theme)}); }} catch (e) {{}}")
+        page = context.new_page()
+        _record(page, self.url, self.html, self.npm_cdn)
+        if path is not None:
+            page.goto(self.url + path, wait_until="load")
+            if wait:
+                settle(page)
+        return page
+
+
+def wait_for_mathjax(page) -> None:
+    """Until MathJax's typesetting so far is done (its first pass, or widget labels queued since)."""
+    page.evaluate(
+        "async () => { const m = window.MathJax; if (m && m.startup && m.startup.promise)"
+        " { await m.startup.promise; } }"
+    )
+
+
+def wait_for_quiet_network(page, timeout_ms: int = WIDGET_WAIT_MS) -> None:
+    """Until no request has been in flight for QUIET_MS (playwright's ``networkidle`` fires once
+    per navigation; this one can be awaited again after the page starts loading more)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if not page.in_flight and time.monotonic() - page.last_network_activity >= QUIET_MS / 1000:
+            return
+        page.wait_for_timeout(50)
+
+
+# Scrolls each widget output (the element holding a widget view) to the middle of the viewport in
+# turn, two frames apart (so scroll observers see each), and returns when the first was in view.
+_BRING_IN = """
+async (selector) => {
+  const areas = [...new Set(Array.from(document.querySelectorAll(selector), (view) => view.parentElement))];
+  if (!areas.length) return null;
+  const start = performance.now();
+  for (const area of areas) {
+    area.scrollIntoView({ block: 'center' });
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  }
+  return start;
+}
+"""
+
+
+def bring_explorers_in(page) -> None:
+    """Scroll every widget output into view, as a reader does (the widget manager is loaded only
+    when a reader nears a widget), then wait for every widget view to render, the network to be
+    quiet and MathJax to typeset the widgets' labels. Sets ``page.explorers_in_view_ms`` (None on a
+    page without widgets) and ``page.widgets_ready_ms``."""
+    page.explorers_in_view_ms = page.evaluate(_BRING_IN, WIDGET_VIEW_SELECTOR)
+    if page.explorers_in_view_ms is not None:
+        try:
+            page.wait_for_function("window.__bookTiming.widgetsReady !== null", timeout=WIDGET_WAIT_MS)
+        except Exception:  # playwright's TimeoutError: the tests report the missing widgets
+            pass
+    page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")
+    wait_for_quiet_network(page)
+    wait_for_mathjax(page)  # widget labels are typeset after the widgets render
+
+
+def settle(page, *, explorers: bool = True) -> None:
+    """Wait for MathJax's first typeset and network idle, and keep what the page has fetched by
+    then in ``page.initial_files`` (a reader at the top of the page loads that much); then, unless
+    ``explorers=False``, bring the explorers in (:func:`bring_explorers_in`)."""
+    wait_for_mathjax(page)
+    page.wait_for_load_state("networkidle")
+    wait_for_quiet_network(page)
+    page.initial_files = dict(page.files)
+    page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")
+    if explorers:
+        bring_explorers_in(page)
+
+
+# --------------------------------------------------------------------------- sizes and the report
+
+
+@functools.lru_cache(maxsize=None)
+def file_sizes(path: Path) -> tuple[int, int]:
+    """``(bytes, gzip -6 bytes)`` of a file: what it costs raw and over a compressing server."""
+    data = path.read_bytes()
+    return len(data), len(gzip.compress(data, compresslevel=6))
+
+
+@dataclass
+class SiteReport:
+    """Rows of per-page figures, printed as a table at the end of the pytest run."""
+
+    title: str = "Site report"
+    notes: list[str] = field(default_factory=list)
+    rows: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def add(self, page: str, **columns: object) -> None:
+        self.rows.setdefault(page, {}).update(columns)
+
+    def lines(self) -> list[str]:
+        if not self.rows:
+            return []
+        columns = ["page", *dict.fromkeys(key for row in self.rows.values() for key in row)]
+        table = [columns] + [
+            [page] + [str(row.get(key, "")) for key in columns[1:]] for page, row in self.rows.items()
+        ]
+        widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
+        out = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in table]
+        out.insert(1, "  ".join("-" * width for width in widths))
+        return out + self.notes
+
+
+
+def relative_luminance(rgb: Sequence[float]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour given as 0-255 channels."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (v / 255 for v in rgb[:3])]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: Sequence[float], background: Sequence[float]) -> float:
+    """WCAG 2 contrast ratio (1 to 21) of two sRGB colours (0-255 channels)."""
+    lighter, darker = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
