@@ -1,0 +1,203 @@
+"""The book's notation, held in every chapter (the table is on chapters/00_conventions.ipynb).
+
+The true class is ``t`` and never a running index; ``k`` is never the true class; the example
+index is ``i`` and row ``i`` of a matrix is written ``X_{i,:}``; code and figure indices say they
+count from 0; one set of sizes per chapter across text, figure and explorer; every exercise
+solution with code checks its answer with ``check_gradient`` and asserts it, so a wrong solution
+fails the build. Text inside "A note on the notes" boxes is exempt from the letter rules: it
+quotes the notes' own letters on purpose.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gradlib import structure
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = [p for p in NOTEBOOKS if re.match(r"0[1-7]_", p.name)]
+RULE = {"01_jacobian": "jacobian", "02_softmax_xent": "softmax_xent", "03_matvec": "matvec",
+        "04_vecmat": "vecmat", "05_matmul": "matmul", "06_broadcast_add": "broadcast_add",
+        "07_broadcast_mul": "broadcast_mul"}
+NOTE = re.compile(r":::\{admonition\} A note on the notes.*?\n:::", re.S)
+ids = lambda p: p.stem  # noqa: E731
+
+
+def cells(path: Path) -> list:
+    return nbformat.read(path, as_version=4).cells
+
+
+def prose(path: Path) -> str:
+    """The markdown of a notebook without its "A note on the notes" boxes (they quote the notes)."""
+    return "\n\n".join(NOTE.sub("", c.source) for c in cells(path) if c.cell_type == "markdown")
+
+
+def math(text: str) -> list[str]:
+    """Every $$...$$ and $...$ formula of a markdown text, figure captions included."""
+    display = re.findall(r"\$\$(.+?)\$\$", text, re.S)
+    inline = re.findall(r"(?<!\\)\$(.+?)(?<!\\)\$", re.sub(r"\$\$.+?\$\$", " ", text, flags=re.S), re.S)
+    return display + inline
+
+
+def captions(path: Path) -> list[str]:
+    return [c.metadata["mystnb"]["figure"]["caption"] for c in cells(path)
+            if c.cell_type == "code" and "figure" in c.metadata.get("mystnb", {})]
+
+
+def code(path: Path) -> str:
+    return "\n".join(c.source for c in cells(path) if c.cell_type == "code")
+
+
+def section(text: str, heading: str) -> str:
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    return text[start:end if end >= 0 else None]
+
+
+# --- the true class: t, never k, and never a running index ------------------------------------
+
+RUNNING_T = [r"\\sum_\{?t\b", r"\\prod_\{?t\b", r"\bt\s*=\s*1\s*(,|\.\.|\\dots)", r"\\indic\{t\s*=",
+             r"_\{t\s*=", r"\bt\s*=\s*1\s*\}"]
+K_AS_CLASS = [r"\\theta_\{?k\b", r"\\hat y_\{?k\b", r"(?<![\\\w])y_\{?k\b", r"\\Theta_\{[^}]*k", r"\\indic\{i\s*=\s*k\}"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_the_true_class_t_is_never_a_running_index(path):
+    formulas = math(prose(path)) + [m for c in captions(path) for m in math(c)]
+    found = [(p, f) for f in formulas for p in RUNNING_T if re.search(p, f)]
+    assert found == [], f"{path.name}: t (the true class) used as a running index: {found[:3]}"
+    assert not re.search(r"\bfor t in\b|lambda t\b|def \w+\(t\)", code(path)), \
+        f"{path.name}: t is the true class in code too, not a loop or argument name"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_k_is_never_the_true_class(path):
+    text = prose(path)
+    formulas = math(text)
+    found = [(p, f) for f in formulas for p in K_AS_CLASS if re.search(p, f)]
+    assert found == [], f"{path.name}: k written as the true class: {found[:3]}"
+    assert not re.search(r"(true )?class \$k\b|class `k", text), f"{path.name}: 'class k' in prose"
+    source = code(path)
+    calls = re.findall(r"softmax_xent\.(?:forward|backward|onehot)\(([^()]*(?:\([^()]*\)[^()]*)*)\)", source)
+    with_k = [c for c in calls if re.search(r"(?:^|,)\s*k\w*\s*(?:,|$)", c)]
+    assert with_k == [], f"{path.name}: the true class passed as k: {with_k}"
+    assert not re.search(r"^\s*k\w*\s*=.*true class", source, re.M), f"{path.name}: a k variable holds the true class"
+
+
+def test_the_notation_rules_can_fail():
+    """The patterns above do catch the old notation (so a regression would fail the tests)."""
+    old = r"$J = \operatorname{lse}(\theta) - \theta_k$ and $\sum_{t=1}^n x_t$ and $B_i = X_i + y$"
+    assert any(re.search(p, f) for f in math(old) for p in K_AS_CLASS)
+    assert any(re.search(p, f) for f in math(old) for p in RUNNING_T)
+    assert any(ROW_WITHOUT_COLON.search(f) for f in math(old))
+
+
+# --- the example index i and rows X_{i,:} -------------------------------------------------------
+
+ROW_WITHOUT_COLON = re.compile(r"(?<![\\A-Za-z])[A-Z]_(?:\{[a-z]\}|[a-z](?![A-Za-z0-9]))")  # X_i, X_{i}
+OLD_EXAMPLE_INDEX = [r"\^\{\((s|a)\)", r"\\sum_\{?(s|a)\b", r"\\sum_\{(s|a)\s*=", r"_\{?a\}?\s*=\s*\\softmax"]
+# chapters 5-7 once wrote the rows of a batch as x_i and g_i, which elsewhere are entries of a vector
+OLD_ROWS = [r"\\hat x_i", r"(?<!\w)g_i\b", r"x_i\s*\\T", r"x_i W"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_the_example_index_is_i_and_a_row_is_X_i_colon(path):
+    text = prose(path)
+    batch = section(text, "## From one example to a minibatch")
+    assert re.search(r"_\{i,:\}", batch), f"{path.name}: the minibatch section names no row X_{{i,:}} of example i"
+    formulas = math(text)
+    patterns = OLD_EXAMPLE_INDEX + (OLD_ROWS if path.stem >= "05" else [])
+    old = [(p, f) for f in formulas for p in patterns if re.search(p, f)]
+    assert old == [], f"{path.name}: an old example index or a row written as an entry: {old[:3]}"
+    rows = [f for f in formulas if ROW_WITHOUT_COLON.search(f)]
+    assert rows == [], f"{path.name}: a row written X_i instead of X_{{i,:}}: {rows[:3]}"
+
+
+def test_the_symbol_table_lists_every_symbol():
+    table = section(prose(ROOT / "chapters" / "00_conventions.ipynb"), "## Symbols")
+    first_column = " ".join(re.findall(r"^\| (.+?) \|", table, re.M))
+    for symbol in ["$t$", "$i$", "$N$", "$C$", "$G = ", "$R = ", "$r = ", r"$X_{i,:}$", r"$\theta, \hat y, y$",
+                   r"$\Theta, \hat Y, Y$", "$A$", "$J$", r"$\mathbf{J}$", r"$\odot$", r"$\mathrm{d}X$",
+                   r"\langle U, V \rangle", r"$\gamma, \beta, \hat X$"]:
+        assert symbol in first_column, f"the conventions page's symbol table lacks {symbol}"
+    assert "(ch. 2 uses $n$)" not in table
+
+
+# --- indices of code and figures; one set of sizes per chapter ----------------------------------
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_figure_captions_say_their_indices_count_from_0(path):
+    for caption in captions(path):
+        assert re.search(r"code ind|counted from 0", caption), f"{path.name}: {caption[:80]}..."
+
+
+def _rule_call_shapes(tree: ast.AST, name: str, rule: str) -> list[dict[str, int]]:
+    defaults = structure.spec(rule).default_shapes
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == name and node.args \
+                and getattr(node.args[0], "value", None) == rule:
+            given = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg in defaults}
+            shapes_kw = [ast.literal_eval(k.value) for k in node.keywords if k.arg == "shapes"]
+            found.append({**defaults, **(shapes_kw[0] if shapes_kw else {}), **given})
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p in CHAPTERS if p.stem in
+                                  ("03_matvec", "04_vecmat", "05_matmul", "06_broadcast_add", "07_broadcast_mul")],
+                         ids=ids)
+def test_text_figure_and_explorer_use_one_set_of_sizes(path):
+    rule = RULE[path.stem]
+    dims = list(structure.spec(rule).default_shapes)
+    tree = ast.parse("\n".join(line for line in code(path).splitlines() if not line.startswith("%")))
+    running = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) and \
+                sorted(getattr(e, "id", "") for e in node.targets[0].elts) == sorted(dims):
+            running = dict(zip([e.id for e in node.targets[0].elts], ast.literal_eval(node.value)))
+            break
+    assert running, f"{path.name}: no running example assigning {dims}"
+    shown = _rule_call_shapes(tree, "figure", rule) + _rule_call_shapes(tree, "Explorer", rule)
+    assert len(shown) >= 2 and all(s == running for s in shown), f"{path.name}: text {running}, shown {shown}"
+
+
+# --- exercises: solutions with code are checked and asserted ------------------------------------
+
+def _solution_blocks(path: Path) -> dict[str, list]:
+    blocks: dict[str, list] = {}
+    current = None
+    for cell in cells(path):
+        if cell.cell_type == "markdown":  # a cell may end one solution and start the next
+            for marker in re.finditer(r":::\{solution-start\} (\S+)|:::\{solution-end\}", cell.source):
+                current = marker.group(1)
+                if current:
+                    blocks[current] = []
+        elif current:
+            blocks[current].append(cell.source)
+    return blocks
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_every_code_solution_checks_and_asserts_its_answer(path):
+    blocks = _solution_blocks(path)
+    for label, sources in blocks.items():
+        assert sources, f"{path.name}: solution {label} has no code"
+        joined = "\n".join(sources)
+        assert "check_gradient" in joined and re.search(r"^assert ", joined, re.M), f"{path.name}: {label}"
+
+
+@pytest.mark.parametrize("chapter,label", [("03_matvec", "ex-matvec-weight-decay"),
+                                           ("05_matmul", "ex-matmul-attention"),
+                                           ("05_matmul", "ex-matmul-sum-of-squares"),
+                                           ("07_broadcast_mul", "ex-broadcast_mul-layernorm")])
+def test_the_new_exercises_have_checked_dropdown_solutions(chapter, label):
+    path = ROOT / "chapters" / f"{chapter}.ipynb"
+    text = "\n".join(c.source for c in cells(path) if c.cell_type == "markdown")
+    assert f":::{{exercise}}\n:label: {label}\n" in text
+    assert f":::{{solution-start}} {label}\n:class: dropdown" in text
+    assert label in _solution_blocks(path)
