@@ -15,10 +15,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from booksite import ROOT
 
 from gradlib import structure
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 CHAPTERS = [p for p in NOTEBOOKS if re.match(r"0[1-7]_", p.name)]
 RULE = {"01_jacobian": "jacobian", "02_softmax_xent": "softmax_xent", "03_matvec": "matvec",
