@@ -1,0 +1,224 @@
+r"""Finite-difference estimates of derivatives: central, Richardson, complex step, directional.
+
+Along the flat entry ``x_j`` (``e_j`` its unit vector, ``eps = 2**-52``), Taylor's series
+``f(x + h e_j) = f + h f' + h**2 f''/2 + h**3 f'''/6 + ...`` gives three estimates of ``f'``:
+
+``central``     ``D(h) = (f(x + h e_j) - f(x - h e_j)) / 2h``: the even terms cancel, leaving the
+                truncation ``h**2 f'''/6``; rounding adds ``~eps |f| / h``. Their sum is smallest
+                near ``h = eps**(1/3)``. 2 calls per entry.
+``richardson``  ``R = (4 D(h/2) - D(h)) / 3``: the ``h**2`` terms cancel too, leaving
+                ``-h**4 f^(5) / 480`` + ``~1.5 eps |f| / h``, smallest near ``h = eps**(1/5)``.
+                4 calls per entry; ``|D(h) - D(h/2)| ~ h**2 |f'''| / 8`` estimates the truncation
+                for free, and an entry where it is large (a kink or a feature smaller than ``h``
+                nearby) is redone with ``h / 16``.
+``complex``     ``Im f(x + i h e_j) / h``: nothing is subtracted, so ``h = 1e-20`` and the error is
+                ``~eps |f'|``. 1 call per entry, but right only if ``f`` is holomorphic as written
+                (``abs``, ``np.real``, ``float()``, ``conj`` break it *silently*), so
+                :func:`checked_complex_step` compares it with real differences along a direction.
+``directional`` The same quotients along a unit direction ``u`` instead of ``e_j``: they estimate
+                ``J u`` with 1, 2 or 4 calls, whatever the size of x.
+
+The step scales with the entry: ``h_j = c s_j`` with ``s_j = max(1, sqrt|x_j|)``. Functions that
+vary on a unit length scale (``sin``, ``tanh``) want a fixed step, power laws one proportional to
+``|x|``; the geometric mean serves both. A step must stay well above the float spacing of ``x_j``
+(``MIN_STEP_ULPS`` spacings) or ``x_j + h`` rounds back to ``x_j``: such an x is an error. Each
+quotient is divided by the step actually taken, ``(x_j + h) - (x_j - h)``, so it is exact for linear f.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from ._evaluate import ComplexStepInvalid, Evaluator, FloatFunction, check_method
+from ._validate import fail
+
+__all__ = ["numerical_gradient", "numerical_jacobian"]
+
+EPS = float(np.finfo(np.float64).eps)
+METHODS = ("central", "richardson", "complex")
+CENTRAL_STEP = EPS ** (1 / 3)  # ~6.1e-6: balances h**2 truncation against eps/h rounding
+RICHARDSON_STEP = 2.0 ** -10  # ~9.8e-4, near eps**(1/5): balances h**4 against eps/h
+COMPLEX_STEP = 1e-20
+MIN_STEP_ULPS = 2.0 ** 12  # a real step below this many float spacings of x_j leaves too few digits
+SMALLEST_STEP = {"central": CENTRAL_STEP, "richardson": RICHARDSON_STEP / 2, "complex": RICHARDSON_STEP / 2}
+REFINE_TOL = 1e-5  # richardson redoes an entry whose truncation estimate exceeds this * max|R|
+REFINE_FACTOR = 16
+MAX_REFINE = 4
+
+
+def step_scale(x: np.ndarray) -> np.ndarray:
+    """Per-entry step scale ``max(1, sqrt|x|)`` (a new array)."""
+    scale = np.abs(x)
+    np.maximum(scale, 1.0, out=scale)
+    return np.sqrt(scale, out=scale)
+
+
+def require_resolvable_steps(ev: Evaluator, method: str) -> None:
+    """GradlibError naming the first entry of x so large that ``method``'s smallest real step
+    ``c s_j`` vanishes next to it: below ``MIN_STEP_ULPS`` float spacings of ``x_j``."""
+    h = step_scale(ev.x0) * SMALLEST_STEP[method]
+    spacing = np.spacing(np.abs(ev.x0))
+    if np.all(h >= MIN_STEP_ULPS * spacing):
+        return
+    j = int(np.argmax(h < MIN_STEP_ULPS * spacing))
+    entry = tuple(int(i) for i in np.unravel_index(j, ev.shape))
+    raise fail(ev.rule, f"entry {entry} of x (shape {ev.shape}) is {ev.x0[j]:.3g}: next to |x_j| the smallest "
+                        f"real step of method {method!r}, h = {h[j]:.3g}, vanishes (it is {h[j] / spacing[j]:.3g} "
+                        f"float spacings of x_j, finite differences need {MIN_STEP_ULPS:.0f}); rescale x")
+
+
+def central(ev: Evaluator) -> np.ndarray:
+    """``(f(x + h e_j) - f(x - h e_j)) / ((x_j + h) - (x_j - h))`` for every j: ``(out.size, x.size)``."""
+    h = step_scale(ev.x0) * CENTRAL_STEP
+    plus, minus = ev.x0 + h, ev.x0 - h
+    values = ev.stencil(zip(plus.tolist(), minus.tolist()))
+    return ((values[0::2] - values[1::2]).T / (plus - minus)).reshape(-1, ev.size)
+
+
+def _richardson_columns(ev: Evaluator, h: np.ndarray, entries: np.ndarray | None = None) -> np.ndarray:
+    """Columns ``entries`` (default: all) of ``D(h/2) - D(h)`` (its size estimates the truncation)
+    and of ``R = (4 D(h/2) - D(h)) / 3``, stacked: ``(2, out.size, entries)``. 4 calls per column."""
+    x0 = ev.x0 if entries is None else ev.x0[entries]
+    h = h if entries is None else h[entries]
+    a, b, c, d = x0 + h, x0 - h, x0 + h / 2, x0 - h / 2
+    values = ev.stencil(zip(a.tolist(), b.tolist(), c.tolist(), d.tolist()), entries)
+    differences = values[0::2] - values[1::2]  # f(x + h) - f(x - h), f(x + h/2) - f(x - h/2), entry by entry
+    wide, narrow = differences[0::2].T / (a - b), differences[1::2].T / (c - d)  # D(h), D(h/2)
+    change = (narrow - wide).reshape(-1, len(x0))
+    return np.stack((change, narrow.reshape(change.shape) + change / 3))
+
+
+def richardson(ev: Evaluator) -> np.ndarray:
+    """``R = (4 D(h/2) - D(h)) / 3`` for every j, ``(out.size, x.size)``. An entry whose truncation
+    estimate ``|D(h/2) - D(h)|`` exceeds both ``REFINE_TOL * max|R|`` (over its output row) and the
+    rounding noise ``64 eps max|f| / h`` is redone with ``h / 16`` (4 calls), while that helps."""
+    h = step_scale(ev.x0) * RICHARDSON_STEP
+    both = _richardson_columns(ev, h)
+    settled = np.zeros(ev.size, dtype=bool)  # entries a finer step did not improve
+    floor = MIN_STEP_ULPS * np.spacing(np.abs(ev.x0)) * 2 * REFINE_FACTOR  # h / 16 / 2 must not vanish
+    for _ in range(MAX_REFINE if both.size else 0):
+        change, jac = both[0], both[1]  # views: refining an entry updates both
+        estimate = np.abs(change)
+        row_magnitude = np.abs(jac).max(axis=1, keepdims=True)
+        if estimate.max() <= REFINE_TOL * row_magnitude.min():
+            break  # the common case: every entry is in the asymptotic regime
+        rough = (estimate > REFINE_TOL * row_magnitude) & (estimate > 64 * EPS * ev.largest_output() / h)
+        rows = np.flatnonzero(rough.any(axis=0) & ~settled & (h >= floor))
+        if rows.size == 0:
+            break
+        h[rows] /= REFINE_FACTOR
+        finer_change, finer = _richardson_columns(ev, h, rows)
+        better = np.abs(finer_change).max(axis=0) < estimate[:, rows].max(axis=0)
+        jac[:, rows[better]] = finer[:, better]
+        change[:, rows[better]] = finer_change[:, better]
+        h[rows[~better]] *= REFINE_FACTOR
+        settled[rows[~better]] = True
+    return both[1]
+
+
+def complex_step(ev: Evaluator) -> np.ndarray:
+    """``Im f(x + i h e_j) / h`` for every j, ``(out.size, x.size)``; trusts that f is holomorphic."""
+    h = COMPLEX_STEP * np.maximum(1.0, np.abs(ev.x0))
+    values = ev.stencil(zip((ev.x0 + 1j * h).tolist()), complex_step=True)
+    return (values.T.imag / h).reshape(-1, ev.size)
+
+
+def random_direction(x0: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
+    """The unit direction ``u = s*g / ||s*g||`` for a draw ``g ~ N(0, I)`` (``s`` the step scale) and
+    ``sigma = ||s*g|| / ||g||``: a step ``c sigma u`` moves entry j by ``c s_j g_j / ||g|| <= c s_j``."""
+    v = step_scale(x0.reshape(-1)) * g
+    norm_v = float(np.linalg.norm(v))
+    return v / norm_v, norm_v / float(np.linalg.norm(g))
+
+
+def _differences(ev: Evaluator, u: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``f(x + h u) - f(x - h u)`` for each ``h`` in ``steps`` (2 calls each), ``(steps, out.size)``,
+    and the steps actually taken, ``(x + h u) - (x - h u)``, ``(steps, x.size)``."""
+    p = np.multiply.outer(steps, u)
+    plus, minus = ev.x0 + p, ev.x0 - p
+    values = ev.evaluate(np.stack((plus, minus), axis=1).reshape(-1, ev.size))
+    return values[0::2] - values[1::2], plus - minus
+
+
+def directional(ev: Evaluator, u: np.ndarray, sigma: float, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """``J w`` along the unit ``u`` with 1 (complex), 2 (central) or 4 (richardson) calls, and the
+    direction ``w`` (``u`` up to rounding: the steps actually taken) it is exact for when f is linear."""
+    if method == "complex":
+        h = COMPLEX_STEP * sigma
+        return ev.evaluate((ev.x0 + 1j * h * u)[None, :], complex_step=True)[0].imag / h, u
+    if method == "central":
+        h = CENTRAL_STEP * sigma
+        df, dx = _differences(ev, u, np.array([h]))
+        return df[0] / (2 * h), dx[0] / (2 * h)
+    h = RICHARDSON_STEP * sigma
+    (df1, df2), (dx1, dx2) = _differences(ev, u, np.array([h, h / 2]))
+    return (4 * df2 / h - df1 / (2 * h)) / 3, (4 * dx2 / h - dx1 / (2 * h)) / 3
+
+
+@functools.lru_cache(maxsize=4)
+def gaussian(seed: int, size: int) -> np.ndarray:
+    """``default_rng(seed).standard_normal(size)``, drawn once per (seed, size) (read-only)."""
+    g = np.random.default_rng(seed).standard_normal(size)
+    g.flags.writeable = False
+    return g
+
+
+def checked_complex_step(ev: Evaluator, seed: int) -> np.ndarray:
+    """Complex step, cross-checked along one random direction (n + 6 calls).
+
+    With ``D(h), D(h/2), D(h/4)`` central quotients along ``u``: ``R1 = (4 D(h/2) - D(h)) / 3``,
+    ``R2 = (4 D(h/4) - D(h/2)) / 3``. If ``|J u - R2| > 10 |R1 - R2| + 64 eps max|f| / (h/4)
+    + 1e-9 ||J_i||`` for an output i, f is not holomorphic as written: ComplexStepInvalid.
+    """
+    jac = complex_step(ev)
+    u, sigma = random_direction(ev.x0, gaussian(seed, ev.size))
+    h = 2 * RICHARDSON_STEP * sigma
+    steps = np.array([h, h / 2, h / 4])
+    df, dx = _differences(ev, u, steps)
+    d, w = df / steps[:, None] / 2, dx / steps[:, None] / 2  # D(h), D(h/2), D(h/4) and their directions
+    r1, r2 = (4 * d[1] - d[0]) / 3, (4 * d[2] - d[1]) / 3
+    predicted = jac @ ((4 * w[2] - w[1]) / 3)
+    bound = 10 * np.abs(r1 - r2) + 64 * EPS * ev.largest_output() / (h / 4) + 1e-9 * np.linalg.norm(jac, axis=1)
+    excess = np.abs(predicted - r2) - bound
+    if np.any(excess > 0):
+        i = int(np.argmax(excess))
+        raise ComplexStepInvalid(
+            f"{ev.rule}: complex step unusable: along a random direction it gives {predicted[i]:.12g} but "
+            f"finite differences give {r2[i]:.12g}; f is not holomorphic as written (abs, a comparison, "
+            f"np.real, conj, ...); use method 'richardson' or 'auto'")
+    return jac
+
+
+def jacobian(ev: Evaluator, method: str, seed: int = 0) -> np.ndarray:
+    """The ``(out.size, x.size)`` Jacobian by ``method`` (complex step always cross-checked)."""
+    require_resolvable_steps(ev, method)
+    if method == "complex":
+        return checked_complex_step(ev, seed)
+    return central(ev) if method == "central" else richardson(ev)
+
+
+def numerical_jacobian(f: FloatFunction, x: Any, *, method: str = "central") -> np.ndarray:
+    r"""Finite-difference Jacobian ``J[i, j] = d f(x).ravel()[i] / d x.ravel()[j]`` (numerator layout).
+
+    Returns shape ``(f(x).size, x.size)``; ``x`` may have any shape (integers become float64) and is
+    never modified. ``method``: ``"central"`` (2 calls of f per entry of x), ``"richardson"`` (4,
+    more only where needed) or ``"complex"`` (1, plus 6 to confirm f is holomorphic; a
+    GradlibError says why if it is not). Bad input, an x too large for any step, or an f that
+    raises or returns nan/inf: GradlibError.
+    """
+    rule = "numerical_jacobian"
+    return jacobian(Evaluator(rule, f, x, scalar=False), check_method(rule, method, METHODS))
+
+
+def numerical_gradient(f: FloatFunction, x: Any, *, method: str = "central") -> np.ndarray:
+    r"""Finite-difference gradient ``(d f / d x)`` of a scalar-valued ``f``, in x's shape.
+
+    ``f`` must return a scalar (anything of size 1); methods as in :func:`numerical_jacobian`.
+    """
+    rule = "numerical_gradient"
+    method = check_method(rule, method, METHODS)
+    ev = Evaluator(rule, f, x, scalar=True)
+    return jacobian(ev, method).reshape(ev.shape)
+
