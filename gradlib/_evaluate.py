@@ -61,7 +61,8 @@ class Evaluator:
     """Calls ``f`` at perturbed versions of its private copy of ``x``, counts the calls, and turns
     every failure into a :class:`GradlibError` naming the checker function, x's shape and the cause."""
 
-    __slots__ = ("rule", "f", "scalar", "shape", "size", "x0", "x0_values", "out_shape", "calls", "_outputs")
+    __slots__ = ("rule", "f", "scalar", "shape", "size", "x0", "x0_values", "out_shape", "calls", "_outputs",
+                 "finest_step")
 
     def __init__(self, rule: str, f: FloatFunction, x: Any, *, scalar: bool, per_entry: bool = True) -> None:
         """``per_entry=False``: only whole points will be evaluated (directional mode), so the list of
@@ -85,13 +86,22 @@ class Evaluator:
         self.x0_values: list[float] | None = values  # x0.tolist(), else made by the first per-entry stencil
         self.out_shape: tuple[int, ...] | None = None
         self.calls = 0
+        self.finest_step: float | None = None  # the least step / scale a refining estimator took
         self._outputs: list[np.ndarray] = []  # every value f returned, for largest_output()
 
-    def largest_output(self) -> float:
-        """``max|f|`` over every call so far (the real part, for complex step)."""
-        largest = max((float(np.abs(values.real).max(initial=0.0)) for values in self._outputs), default=0.0)
-        self._outputs = [np.array([largest])]  # all that later calls need
+    def largest_output(self, complex_step: bool = False) -> float:
+        """``max|f|`` over every real call so far, or (``complex_step``) over the real parts of the
+        complex-step calls only: those are all at x, ``Re f(x + i h e_j) = f(x) + O(h**2)``."""
+        kind = "c" if complex_step else "f"
+        blocks = [values for values in self._outputs if values.dtype.kind == kind]
+        largest = max((float(np.abs(values.real).max(initial=0.0)) for values in blocks), default=0.0)
+        self._outputs = [values for values in self._outputs if values.dtype.kind != kind]
+        self._outputs.append(np.array([largest], dtype=blocks[0].dtype if blocks else float))  # all later calls need
         return largest
+
+    def last_output_scale(self) -> float:
+        """``max|f|`` over the values of the last stencil (or batch of whole points)."""
+        return float(np.abs(self._outputs[-1].real).max(initial=0.0)) if self._outputs else 0.0
 
     def _where(self, index: int | slice) -> str:
         if not isinstance(index, int):

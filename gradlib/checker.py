@@ -1,7 +1,8 @@
 r"""The verdict: does an analytic gradient match finite differences? (float64 throughout)
 
 The estimates come from :mod:`gradlib.estimators`; this module decides. Normwise test, with
-``M = max(max|numerical|, max|analytic|)`` and ``F = max|f|`` over every call of f:
+``M = max(max|numerical|, max|analytic|)`` and ``F = max|f|`` over the calls of f (for complex
+step only its own calls, all at x: ``Re f(x + i h e_j) = f(x) + O(h**2)``):
 
     ``passed  <=>  max_j |numerical_j - analytic_j| <= atol + rtol * M``.
 
@@ -12,7 +13,7 @@ so a (near) zero gradient raises no false alarm and scaling f changes nothing):
 method      rtol   atol                            measured error / M (smooth f, |x|<=1e3)
 ==========  =====  ==============================  =======================================
 complex     1e-9   64 eps F                        ~1e-15: nothing is subtracted
-richardson  1e-7   64 eps F / 2**-10 (~1.4e-11 F)  <= 2e-9 (adaptive step)
+richardson  1e-7   64 eps F / 2**-10 (~1.4e-11 F)  <= 2e-9 (h / 16**k where refined: / 16**k)
 central     1e-4   64 eps F / eps**(1/3)           ~1e-10 typically; 6e-5 for x**4 at 1e-3
 ==========  =====  ==============================  =======================================
 
@@ -130,7 +131,8 @@ class CheckResult:
 def _verdict(ev: Evaluator, numerical: np.ndarray, analytic: np.ndarray, method: str, rtol: float | None,
              atol: float | None, note: str = "", direction_vectors: np.ndarray | None = None) -> CheckResult:
     rtol_used = RTOL[method] if rtol is None else rtol
-    atol_used = NOISE[method] * ev.largest_output() if atol is None else atol
+    noise = NOISE[method] if method != "richardson" or not ev.finest_step else 64 * EPS / ev.finest_step
+    atol_used = noise * ev.largest_output(method == "complex") if atol is None else atol
     error = np.abs(numerical - analytic)
     max_abs = float(error.max())
     magnitude = _magnitude(numerical, analytic)

@@ -45,7 +45,7 @@ MIN_STEP_ULPS = 2.0 ** 12  # a real step below this many float spacings of x_j l
 SMALLEST_STEP = {"central": CENTRAL_STEP, "richardson": RICHARDSON_STEP / 2, "complex": RICHARDSON_STEP / 2}
 REFINE_TOL = 1e-5  # richardson redoes an entry whose truncation estimate exceeds this * max|R|
 REFINE_FACTOR = 16
-MAX_REFINE = 4
+MAX_REFINE = 12  # steps down to h / 16**12: below that, rounding wins anyway
 
 
 def step_scale(x: np.ndarray) -> np.ndarray:
@@ -84,9 +84,11 @@ def central(ev: Evaluator) -> np.ndarray:
     return ((values[0::2] - values[1::2]).T / (plus - minus)).reshape(-1, ev.size)
 
 
-def _richardson_columns(ev: Evaluator, h: np.ndarray, entries: np.ndarray | None = None) -> np.ndarray:
+def _richardson_columns(ev: Evaluator, h: np.ndarray,
+                        entries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Columns ``entries`` (default: all) of ``D(h/2) - D(h)`` (its size estimates the truncation)
-    and of ``R = (4 D(h/2) - D(h)) / 3``, stacked: ``(2, out.size, entries)``. 4 calls per column."""
+    and of ``R = (4 D(h/2) - D(h)) / 3``, stacked: ``(2, out.size, entries)``, 4 calls per column;
+    and each column's rounding noise ``64 eps max|f| / h`` (f at its own 4 points)."""
     x0 = ev.x0 if entries is None else ev.x0[entries]
     h = h if entries is None else h[entries]
     a, b, c, d = x0 + h, x0 - h, x0 + h / 2, x0 - h / 2
@@ -98,38 +100,45 @@ def _richardson_columns(ev: Evaluator, h: np.ndarray, entries: np.ndarray | None
     np.subtract(narrow, wide, out=change)
     np.divide(change, 3, out=jac)
     jac += narrow
-    return both
+    return both, 64 * EPS * np.abs(values).reshape(len(x0), -1).max(axis=1, initial=0.0) / h
 
 
 def richardson(ev: Evaluator) -> np.ndarray:
-    """``R = (4 D(h/2) - D(h)) / 3`` for every j, ``(out.size, x.size)``. An entry whose truncation
-    estimate ``|D(h/2) - D(h)|`` exceeds both ``REFINE_TOL * max|R|`` (over its output row) and the
-    rounding noise ``64 eps max|f| / h`` is redone with ``h / 16`` (4 calls), while that helps."""
+    """``R = (4 D(h/2) - D(h)) / 3`` for every j, ``(out.size, x.size)``.
+
+    An entry is *rough* when its truncation estimate ``|D(h/2) - D(h)|`` exceeds ``REFINE_TOL * max|R|``
+    (over its output row) and its rounding noise. Rough entries walk down a ladder of steps
+    ``h / 16, h / 256, ...`` (4 calls each), keeping at each entry the step with the least error
+    estimate ``|D(h/2) - D(h)| + noise``, while the noise of the next step stays below that error:
+    a kink or a feature smaller than ``h`` (``inv(X)`` at ``|X| ~ 1e-8``) is stepped under.
+    """
     h = step_scale(ev.x0) * RICHARDSON_STEP
-    both = _richardson_columns(ev, h)
-    settled, floor = None, None  # entries a finer step did not improve; the least h worth refining
-    for _ in range(MAX_REFINE if both.size else 0):
-        row_change, row_magnitude = np.maximum.reduce(np.abs(both), axis=2).tolist()  # per output row
-        if max(row_change) <= REFINE_TOL * min(row_magnitude):
-            break  # the common case: every entry is in the asymptotic regime
-        change, jac = both[0], both[1]  # views: refining an entry updates both
-        estimate = np.abs(change)
-        rough = estimate > REFINE_TOL * np.array(row_magnitude)[:, None]
-        rough &= estimate > 64 * EPS * ev.largest_output() / h
-        if settled is None:  # h / 16 / 2 must not vanish next to x_j either
-            settled = np.zeros(ev.size, dtype=bool)
-            floor = MIN_STEP_ULPS * np.spacing(np.abs(ev.x0)) * 2 * REFINE_FACTOR
-        rows = np.flatnonzero(rough.any(axis=0) & ~settled & (h >= floor))
-        if rows.size == 0:
+    both, noise = _richardson_columns(ev, h)
+    if not both.size:
+        return both[1]
+    change, jac = both[0], both[1]  # views: updating an entry updates both
+    row_change, row_magnitude = np.maximum.reduce(np.abs(both), axis=2).tolist()  # per output row
+    if max(row_change) <= REFINE_TOL * min(row_magnitude):
+        return jac  # the common case: every entry is in the asymptotic regime
+    floor = MIN_STEP_ULPS * np.spacing(np.abs(ev.x0)) * 2  # h / 2 must not vanish next to x_j
+    rough = (np.abs(change) > REFINE_TOL * np.abs(jac).max(axis=1, keepdims=True)) & (np.abs(change) > noise)
+    active = np.flatnonzero(rough.any(axis=0))
+    error = np.abs(change).max(axis=0) + noise
+    used = h.copy()  # the step of each entry's kept estimate
+    for _ in range(MAX_REFINE):
+        active = active[h[active] / REFINE_FACTOR >= floor[active]]
+        if active.size == 0:
             break
-        h[rows] /= REFINE_FACTOR
-        finer_change, finer = _richardson_columns(ev, h, rows)
-        better = np.abs(finer_change).max(axis=0) < estimate[:, rows].max(axis=0)
-        jac[:, rows[better]] = finer[:, better]
-        change[:, rows[better]] = finer_change[:, better]
-        h[rows[~better]] *= REFINE_FACTOR
-        settled[rows[~better]] = True
-    return both[1]
+        h[active] /= REFINE_FACTOR
+        (finer_change, finer), noise = _richardson_columns(ev, h, active)
+        estimate = np.abs(finer_change).max(axis=0) + noise
+        better = estimate < error[active]
+        jac[:, active[better]], change[:, active[better]] = finer[:, better], finer_change[:, better]
+        error[active[better]], used[active[better]] = estimate[better], h[active[better]]
+        rough = error[active] > REFINE_TOL * np.abs(jac).max()
+        active = active[rough & (noise * REFINE_FACTOR < error[active])]  # a finer step can still help
+    ev.finest_step = float((used / step_scale(ev.x0)).min())  # its rounding noise sets the verdict's floor
+    return jac
 
 
 def complex_step(ev: Evaluator) -> np.ndarray:
@@ -180,29 +189,38 @@ def gaussian(seed: int, size: int) -> np.ndarray:
 
 
 def checked_complex_step(ev: Evaluator, seed: int) -> np.ndarray:
-    """Complex step, cross-checked along one random direction (n + 6 calls).
+    """Complex step, cross-checked along one random direction ``u`` (n + 6 calls, more if needed).
 
-    With ``D(h), D(h/2), D(h/4)`` central quotients along ``u``: ``R1 = (4 D(h/2) - D(h)) / 3``,
-    ``R2 = (4 D(h/4) - D(h/2)) / 3``. If ``|J u - R2| > 10 |R1 - R2| + 64 eps max|f| / (h/4)
-    + 1e-9 ||J_i||`` for an output i, f is not holomorphic as written: ComplexStepInvalid.
+    With central quotients ``D(h), D(h/2), D(h/4)`` along ``u``: ``R1 = (4 D(h/2) - D(h)) / 3`` and
+    ``R2 = (4 D(h/4) - D(h/2)) / 3``. Complex step passes if ``|J u - R2| <= 10 |R1 - R2| + noise
+    + 1e-9 ||J_i||`` for every output i (``noise = 64 eps max|f| / (h/4)``). If not, the check is
+    repeated with ``h / 16, h / 256, ...`` (a feature smaller than h, as for ``inv(X)`` at tiny X)
+    while the noise stays below ``1e-2 |J u|``; if no step agrees, f is not holomorphic as written
+    and ComplexStepInvalid says so.
     """
     jac = complex_step(ev)
     u, sigma = random_direction(ev.x0, gaussian(seed, ev.size))
     h = 2 * RICHARDSON_STEP * sigma
-    steps = np.array([h, h / 2, h / 4])
-    df, dx = _differences(ev, u, steps)
-    d, w = df / steps[:, None] / 2, dx / steps[:, None] / 2  # D(h), D(h/2), D(h/4) and their directions
-    r1, r2 = (4 * d[1] - d[0]) / 3, (4 * d[2] - d[1]) / 3
-    predicted = jac @ ((4 * w[2] - w[1]) / 3)
-    bound = 10 * np.abs(r1 - r2) + 64 * EPS * ev.largest_output() / (h / 4) + 1e-9 * np.linalg.norm(jac, axis=1)
-    excess = np.abs(predicted - r2) - bound
-    if np.any(excess > 0):
-        i = int(np.argmax(excess))
-        raise ComplexStepInvalid(
-            f"{ev.rule}: complex step unusable: along a random direction it gives {predicted[i]:.12g} but "
-            f"finite differences give {r2[i]:.12g}; f is not holomorphic as written (abs, a comparison, "
-            f"np.real, conj, ...); use method 'richardson' or 'auto'")
-    return jac
+    smallest = MIN_STEP_ULPS * EPS * max(1.0, float(np.abs(ev.x0).max())) * 4
+    for _ in range(MAX_REFINE):
+        steps = np.array([h, h / 2, h / 4])
+        df, dx = _differences(ev, u, steps)
+        d, w = df / steps[:, None] / 2, dx / steps[:, None] / 2  # D(h), D(h/2), D(h/4) and their directions
+        r1, r2 = (4 * d[1] - d[0]) / 3, (4 * d[2] - d[1]) / 3
+        predicted = jac @ ((4 * w[2] - w[1]) / 3)
+        noise = 64 * EPS * ev.last_output_scale() / (h / 4)
+        bound = 10 * np.abs(r1 - r2) + noise + 1e-9 * np.linalg.norm(jac, axis=1)
+        excess = np.abs(predicted - r2) - bound
+        if not np.any(excess > 0):
+            return jac
+        h /= REFINE_FACTOR
+        if noise * REFINE_FACTOR > 1e-2 * np.abs(predicted).max(initial=0.0) or h / 4 < smallest:
+            break
+    i = int(np.argmax(excess))
+    raise ComplexStepInvalid(
+        f"{ev.rule}: complex step unusable: along a random direction it gives {predicted[i]:.12g} but "
+        f"finite differences give {r2[i]:.12g}; f is not holomorphic as written (abs, a comparison, "
+        f"np.real, conj, ...); use method 'richardson' or 'auto'")
 
 
 def jacobian(ev: Evaluator, method: str, seed: int = 0) -> np.ndarray:

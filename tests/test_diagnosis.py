@@ -223,3 +223,74 @@ def test_other_shape_errors_get_no_hint():
         with pytest.raises(GradlibError) as info:
             check_gradient(SQUARES, np.ones(x_shape), np.ones(a_shape))
         assert "transposed" not in str(info.value) and "batch" not in str(info.value)
+
+
+# -- stress: matrix functions, tiny scales, offsets, branch cuts --------------------------------------
+
+def matrix_functions(n, rng):
+    """name: (f, gradient) for f of a square X, holomorphic as written where det(X) > 0 (log|det|
+    for real input, so that f is defined at the far steps too)."""
+    A, b = rng.standard_normal((n, n)), rng.standard_normal(n)
+    inv = np.linalg.inv
+    return {
+        "logdet": (lambda X: np.log(np.linalg.det(X) if np.iscomplexobj(X) else abs(np.linalg.det(X))),
+                   lambda X: inv(X).T),
+        "sum_inv": (lambda X: np.sum(inv(X)), lambda X: -(inv(X).T @ np.ones((n, n)) @ inv(X).T)),
+        "solve": (lambda X: b @ np.linalg.solve(X, b), lambda X: -np.outer(np.linalg.solve(X.T, b),
+                                                                           np.linalg.solve(X, b))),
+        "det": (lambda X: np.linalg.det(X), lambda X: np.linalg.det(X) * inv(X).T),
+        "trace_AXX": (lambda X: np.trace(A @ X @ X), lambda X: (A @ X + X @ A).T),
+    }
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+@pytest.mark.parametrize("scale", [1e-8, 1e-3, 1.0, 10.0])
+def test_matrix_functions_pass_and_catch_1e_6_at_every_scale(n, scale):
+    """inv, solve, det at |X| ~ 1e-8 vary on the length scale 1e-8, far below the first step (~1e-3):
+    the cross-check of complex step and richardson step down a ladder until the step is under it."""
+    rng = np.random.default_rng(n)
+    X = scale * (np.eye(n) + 0.3 * rng.standard_normal((n, n)))
+    if np.linalg.det(X) < 0:  # det > 0: complex log(det) has no branch cut here
+        X[0] *= -1
+    for name, (f, grad) in matrix_functions(n, rng).items():
+        good = grad(X)
+        result = check_gradient(f, X, good)
+        assert result, (name, result)
+        wrong = good.copy()
+        wrong.flat[np.argmax(np.abs(good))] += 1.01e-6 * np.abs(good).max()
+        assert not check_gradient(f, X, wrong), name
+
+
+@pytest.mark.parametrize("offset", [1e4, 1e8])
+def test_matrix_functions_under_large_offsets_raise_no_false_alarm(offset):
+    rng = np.random.default_rng(7)
+    for scale in (1e-3, 1.0, 10.0):
+        X = scale * (np.eye(3) + 0.3 * rng.standard_normal((3, 3)))
+        if np.linalg.det(X) < 0:
+            X[0] *= -1
+        for name, (f, grad) in matrix_functions(3, rng).items():
+            result = check_gradient(lambda X, f=f: f(X) + offset, X, grad(X))
+            assert result, (name, scale, result)
+            assert not check_gradient(lambda X, f=f: f(X) + offset, X, -grad(X)), name
+
+
+def test_a_branch_cut_sends_auto_to_richardson_without_false_alarm():
+    """log(det X) with det X < 0 through np.log of a complex number: Im jumps by pi, so complex step
+    is garbage there (as written, f is not holomorphic at x); the cross-check sees it."""
+    X = np.array([[0.0, 1.0], [1.0, 0.3]])  # det = -1
+    f = lambda X: np.log(np.linalg.det(X) + 0j).real if not np.iscomplexobj(X) else np.log(np.linalg.det(X))  # noqa
+    result = check_gradient(f, X, np.linalg.inv(X).T)
+    assert result and result.method == "richardson" and "not holomorphic" in result.note
+
+
+def test_large_offsets_with_1e_6_errors_on_a_3d_input():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((2, 3, 4))
+    for offset in (0.0, 1e4, 1e8):
+        f = lambda X, o=offset: o + np.sum(np.sin(X) * X ** 2)  # noqa: E731
+        good = np.cos(X) * X ** 2 + 2 * X * np.sin(X)
+        assert check_gradient(f, X, good)
+        wrong = good.copy()
+        wrong[1, 2, 3] += 1.01e-6 * np.abs(good).max() * (1 if offset < 1e8 else 2)
+        result = check_gradient(f, X, wrong)
+        assert not result and result.worst_index == (1, 2, 3), offset
