@@ -65,8 +65,8 @@ def _localized(wrong: np.ndarray) -> str | None:
     """One entry, one row or one column holds every wrong entry (of a 2-D x for rows/columns)."""
     where = np.argwhere(wrong)
     if len(where) == 1:
-        return (f"right except entry {_entry(tuple(int(i) for i in where[0]))}: one term is missing or "
-                f"wrong there (e.g. the -1 of the true class, or a diagonal term?)")
+        return (f"right except entry {_entry(tuple(int(i) for i in where[0]))}: only there is the analytic "
+                f"gradient off (a term missing at one entry, such as the -1 of the true class, or x on a kink?)")
     if wrong.ndim != 2:
         return None
     rows, columns = np.unique(where[:, 0]), np.unique(where[:, 1])
