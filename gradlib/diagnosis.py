@@ -46,7 +46,7 @@ def _scaled(c: float, fits) -> str:
         return ("sign flipped: the analytic gradient is minus the numerical one (a minus sign lost or "
                 "one too many, e.g. y - y_hat where y_hat - y belongs?)")
     if name is None:
-        return (f"scaled by {c:.4g}: the analytic gradient is {c:.4g} times the numerical one everywhere "
+        return (f"scaled by {c:.6g}: the analytic gradient is {c:.6g} times the numerical one everywhere "
                 f"(a constant factor wrong or missing?)")
     sign = " and the sign flipped" if c < 0 else ""
     k = name.lstrip("-")

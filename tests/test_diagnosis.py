@@ -294,3 +294,19 @@ def test_large_offsets_with_1e_6_errors_on_a_3d_input():
         wrong[1, 2, 3] += 1.01e-6 * np.abs(good).max() * (1 if offset < 1e8 else 2)
         result = check_gradient(f, X, wrong)
         assert not result and result.worst_index == (1, 2, 3), offset
+
+
+@pytest.mark.parametrize("noise", [1e-2, 1e-6, 0.0])
+def test_a_gradient_that_is_zero_up_to_rounding_passes(noise):
+    """At a least-squares minimum the gradient X^T (X w - y) is pure rounding (~1e-15), and complex step
+    and the analytic formula round differently; the error is below the rounding of the gradient's
+    terms (~|f''| |w|), so no alarm -- while a real 1e-6 mistake next to the offset example still fails."""
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((20, 3))
+        y = X @ rng.standard_normal(3) + noise * rng.standard_normal(20)
+        w = np.linalg.lstsq(X, y, rcond=None)[0]
+        f = lambda w: 0.5 * np.sum((X @ w - y) ** 2)  # noqa: E731
+        result = check_gradient(f, w, X.T @ (X @ w - y))
+        assert result, result
+        assert not check_gradient(f, w, X.T @ (X @ w - y) + 1e-6)
