@@ -62,7 +62,7 @@ class Evaluator:
     every failure into a :class:`GradlibError` naming the checker function, x's shape and the cause."""
 
     __slots__ = ("rule", "f", "scalar", "shape", "size", "x0", "x0_values", "out_shape", "calls", "_outputs",
-                 "finest_step", "term_scale")
+                 "finest_step", "first_richardson")
 
     def __init__(self, rule: str, f: FloatFunction, x: Any, *, scalar: bool, per_entry: bool = True) -> None:
         """``per_entry=False``: only whole points will be evaluated (directional mode), so the list of
@@ -87,7 +87,7 @@ class Evaluator:
         self.out_shape: tuple[int, ...] | None = None
         self.calls = 0
         self.finest_step: float | None = None  # the least step / scale a refining estimator took
-        self.term_scale = 0.0  # max|f''_jj| max|x|: the size of a gradient's terms (richardson sets it)
+        self.first_richardson: tuple[np.ndarray, np.ndarray] | None = None  # richardson's values and h
         self._outputs: list[np.ndarray] = []  # every value f returned, for largest_output()
 
     def largest_output(self, complex_step: bool = False) -> float:

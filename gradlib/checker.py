@@ -189,7 +189,7 @@ def _auto(ev: Evaluator, grad: np.ndarray, rtol: float | None, atol: float | Non
         return result
     confirm = _verdict(ev, estimators.jacobian(ev, "richardson").reshape(ev.shape), grad, "richardson", rtol, atol)
     gap = float(np.abs(result.numerical - confirm.numerical).max())
-    rounding = 64 * EPS * ev.term_scale * math.sqrt(ev.size)  # of terms ~ |f''| |x| summed in the gradient
+    rounding = 64 * EPS * estimators.term_scale(ev) * math.sqrt(ev.size)  # of terms ~ |f''| |x| summed in the gradient
     if atol is None and result.max_abs_error <= rounding and np.abs(result.numerical).max() <= 16 * rounding:
         return replace(result, passed=True, atol=rounding, calls=ev.calls, diagnosis=None,
                        note=f"complex step's error is below the rounding of the gradient's own terms, "

@@ -84,11 +84,11 @@ def central(ev: Evaluator) -> np.ndarray:
     return ((values[0::2] - values[1::2]).T / (plus - minus)).reshape(-1, ev.size)
 
 
-def _richardson_columns(ev: Evaluator, h: np.ndarray,
-                        entries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _richardson_columns(ev: Evaluator, h: np.ndarray, entries: np.ndarray | None = None,
+                        noise: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Columns ``entries`` (default: all) of ``D(h/2) - D(h)`` (its size estimates the truncation)
     and of ``R = (4 D(h/2) - D(h)) / 3``, stacked: ``(2, out.size, entries)``, 4 calls per column;
-    and each column's rounding noise ``64 eps max|f| / h`` (f at its own 4 points)."""
+    and each column's rounding noise ``64 eps max|f| / h`` (f at its own 4 points) if ``noise``."""
     x0 = ev.x0 if entries is None else ev.x0[entries]
     h = h if entries is None else h[entries]
     a, b, c, d = x0 + h, x0 - h, x0 + h / 2, x0 - h / 2
@@ -100,15 +100,23 @@ def _richardson_columns(ev: Evaluator, h: np.ndarray,
     np.subtract(narrow, wide, out=change)
     np.divide(change, 3, out=jac)
     jac += narrow
-    return both, 64 * EPS * np.abs(values).reshape(len(x0), -1).max(axis=1, initial=0.0) / h
+    return both, _noise(values, h) if noise else None
 
 
-def _curvature(ev: Evaluator, h: np.ndarray) -> float:
-    """``max_j |f''_jj|`` from the last full stencil: ``f(x + h) + f(x - h) - f(x + h/2) - f(x - h/2)
-    = (3/4) h**2 f''_jj + O(h**4)`` (the values are still in the evaluator, no new call)."""
-    values = ev.last_outputs().reshape(ev.size, 4, -1)
+def _noise(values: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Per column, ``64 eps max|f| / h`` over its 4 values (the stencil's, in call order)."""
+    return 64 * EPS * np.abs(values).reshape(len(h), -1).max(axis=1, initial=0.0) / h
+
+
+def term_scale(ev: Evaluator) -> float:
+    """``max_j |f''_jj| max|x|``, the size of the terms a gradient of f sums, from richardson's first
+    stencil (no new call): ``f(x + h) + f(x - h) - f(x + h/2) - f(x - h/2) = (3/4) h**2 f''_jj + O(h**4)``."""
+    if ev.first_richardson is None:
+        return 0.0
+    values, h = ev.first_richardson
+    values = values.reshape(ev.size, 4, -1)
     second = np.abs(values[:, 0] + values[:, 1] - values[:, 2] - values[:, 3]).max(axis=1, initial=0.0)
-    return float((second / (0.75 * h * h)).max())
+    return float((second / (0.75 * h * h)).max()) * float(np.abs(ev.x0).max())
 
 
 def richardson(ev: Evaluator) -> np.ndarray:
@@ -121,14 +129,15 @@ def richardson(ev: Evaluator) -> np.ndarray:
     a kink or a feature smaller than ``h`` (``inv(X)`` at ``|X| ~ 1e-8``) is stepped under.
     """
     h = step_scale(ev.x0) * RICHARDSON_STEP
-    both, noise = _richardson_columns(ev, h)
+    both, _ = _richardson_columns(ev, h, noise=False)
     if not both.size:
         return both[1]
-    ev.term_scale = _curvature(ev, h) * float(np.abs(ev.x0).max())
+    ev.first_richardson = (ev.last_outputs(), h.copy())
     change, jac = both[0], both[1]  # views: updating an entry updates both
     row_change, row_magnitude = np.maximum.reduce(np.abs(both), axis=2).tolist()  # per output row
     if max(row_change) <= REFINE_TOL * min(row_magnitude):
         return jac  # the common case: every entry is in the asymptotic regime
+    noise = _noise(ev.first_richardson[0], h)
     floor = MIN_STEP_ULPS * np.spacing(np.abs(ev.x0)) * 2  # h / 2 must not vanish next to x_j
     rough = (np.abs(change) > REFINE_TOL * np.abs(jac).max(axis=1, keepdims=True)) & (np.abs(change) > noise)
     active = np.flatnonzero(rough.any(axis=0))
