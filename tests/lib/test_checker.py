@@ -386,7 +386,7 @@ def test_non_finite_x():
         for bad in (np.array([1.0, -np.inf, np.inf]), np.array([[0.5], [np.nan], [2.0]])):
             with pytest.raises(GradlibError, match=rf"x of shape \({bad.shape[0]},( 1)?\) contains nan or inf"):
                 call(bad)
-    from gradlib.checker import _all_finite, _Evaluator
+    from gradlib._evaluate import Evaluator as _Evaluator, all_finite as _all_finite
 
     huge = np.array([1e308, -1e308, 1e200])  # finite, though sums of it overflow: no false alarm
     assert _all_finite(huge) and _Evaluator("check_gradient", smooth, huge, scalar=True).size == 3
@@ -481,7 +481,7 @@ def test_f_that_modifies_its_input_or_changes_output_shape():
 def test_the_checkers_private_x_is_restored_when_f_fails_midway():
     """The checker perturbs its private copy of x entry by entry; a failure in the middle (f raises,
     returns garbage or modifies x) must leave that copy as it was, so nothing later sees a perturbed x."""
-    from gradlib.checker import _Evaluator
+    from gradlib._evaluate import Evaluator as _Evaluator
 
     x = np.array([0.5, -1.5, 2.5])
     failures = {"raises": lambda v: 1 / 0 if v[1] != -1.5 else np.sum(v),
