@@ -31,7 +31,10 @@ passed only because its noise floor hides the error (``f = 1e8 + sum(X**2)``: ``
 complex step's FAIL stands. (3) Before either, a complex-step error below the rounding of the
 gradient's own terms, ``64 eps max|f''_jj| max|x| sqrt(n)`` (``f''_jj`` from richardson's stencil),
 is no evidence at all when the gradient itself is within 16x that floor: it is zero up to rounding
-(a least-squares minimum), and auto raises ``atol`` to the floor and passes.
+(a least-squares minimum), and auto raises ``atol`` to the floor and passes. (4) A complex-step PASS
+that only its floor ``64 eps F`` allows (error above ``rtol * M``) is judged again against that
+rounding of the gradient's own terms: a constant in f inflates F but adds no noise to complex step,
+which subtracts nothing (``1e12 + sum(X**2)`` would otherwise hide an error of ``1e-6 M``).
 
 ``directions=k`` (big x): k seeded random unit directions ``w``; ``J w`` by 4 calls each
 (richardson; central 2, complex 1) against ``analytic . w``. One entry wrong by ``e`` moves each by
@@ -185,7 +188,10 @@ def _auto(ev: Evaluator, grad: np.ndarray, rtol: float | None, atol: float | Non
         return _verdict(ev, estimators.jacobian(ev, "richardson").reshape(ev.shape), grad, "richardson", rtol,
                         atol, note=f"auto used richardson because complex step is unusable: {reason}")
     result = _verdict(ev, jac.reshape(ev.shape), grad, "complex", rtol, atol)
-    if result.passed:
+    # a PASS that only complex step's floor 64 eps max|f| allows is no evidence when f carries a large
+    # constant (f = 1e8 + sum(X**2)): complex step subtracts nothing, so the constant adds no noise
+    within_floor = atol is None and result.max_abs_error > result.rtol * _magnitude(result.numerical, grad)
+    if result.passed and not within_floor:
         return result
     confirm = _verdict(ev, estimators.jacobian(ev, "richardson").reshape(ev.shape), grad, "richardson", rtol, atol)
     gap = float(np.abs(result.numerical - confirm.numerical).max())
@@ -195,6 +201,13 @@ def _auto(ev: Evaluator, grad: np.ndarray, rtol: float | None, atol: float | Non
                        note=f"complex step's error is below the rounding of the gradient's own terms, "
                             f"64 eps max|f''| max|x| sqrt(n) = {rounding:.3g} (the gradient is ~0 here), "
                             f"so auto raised atol to that and passes")
+    if result.passed:  # within the floor: judge again against the rounding of the gradient's own terms
+        rejudged = _verdict(ev, result.numerical, grad, "complex", rtol, rounding)
+        if rejudged.passed:
+            return replace(rejudged, note=f"complex step's error {result.max_abs_error:.3g} exceeds "
+                           f"rtol * M but not the rounding of the gradient's own terms ({rounding:.3g})")
+        result = replace(rejudged, note=f"complex step passed only within its floor 64 eps max|f| = {result.atol:.3g}, "
+                                        f"which a constant in f inflates; the gradient's own terms round to {rounding:.3g}")
     if not confirm.passed:
         return replace(result, calls=ev.calls,
                        note=f"confirmed by richardson (max rel error {confirm.max_rel_error:.3g})")

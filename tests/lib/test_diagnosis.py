@@ -272,6 +272,9 @@ def test_matrix_functions_under_large_offsets_raise_no_false_alarm(offset):
             result = check_gradient(lambda X, f=f: f(X) + offset, X, grad(X))
             assert result, (name, scale, result)
             assert not check_gradient(lambda X, f=f: f(X) + offset, X, -grad(X)), name
+            wrong = grad(X)
+            wrong.flat[np.argmax(np.abs(wrong))] *= 1 + 1.01e-6
+            assert not check_gradient(lambda X, f=f: f(X) + offset, X, wrong), (name, scale)
 
 
 def test_a_branch_cut_sends_auto_to_richardson_without_false_alarm():
@@ -286,12 +289,12 @@ def test_a_branch_cut_sends_auto_to_richardson_without_false_alarm():
 def test_large_offsets_with_1e_6_errors_on_a_3d_input():
     rng = np.random.default_rng(8)
     X = rng.standard_normal((2, 3, 4))
-    for offset in (0.0, 1e4, 1e8):
+    for offset in (0.0, 1e4, 1e8, 1e12):
         f = lambda X, o=offset: o + np.sum(np.sin(X) * X ** 2)  # noqa: E731
         good = np.cos(X) * X ** 2 + 2 * X * np.sin(X)
         assert check_gradient(f, X, good)
         wrong = good.copy()
-        wrong[1, 2, 3] += 1.01e-6 * np.abs(good).max() * (1 if offset < 1e8 else 2)
+        wrong[1, 2, 3] += 1.01e-6 * np.abs(good).max()
         result = check_gradient(f, X, wrong)
         assert not result and result.worst_index == (1, 2, 3), offset
 
@@ -310,3 +313,29 @@ def test_a_gradient_that_is_zero_up_to_rounding_passes(noise):
         result = check_gradient(f, w, X.T @ (X @ w - y))
         assert result, result
         assert not check_gradient(f, w, X.T @ (X @ w - y) + 1e-6)
+
+
+_OFFSET_CASES = {
+    "sin": (lambda X: np.sum(np.sin(X)), lambda X: np.cos(X)),
+    "x^4": (lambda X: np.sum(X**4) / 4, lambda X: X**3),
+    "logdet": (lambda X: np.log(np.linalg.det(X) ** 2) / 2, lambda X: np.linalg.inv(X).T),
+    "trace inv": (lambda X: np.trace(np.linalg.inv(X)), lambda X: -(np.linalg.inv(X) @ np.linalg.inv(X)).T),
+}
+
+
+@pytest.mark.parametrize("offset", [1e4, 1e8, 1e12])
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 10.0])
+@pytest.mark.parametrize("case", list(_OFFSET_CASES))
+def test_a_constant_in_f_hides_no_error_from_auto(case, scale, offset):
+    """Complex step subtracts nothing, so a constant added to f must not widen its tolerance: one entry
+    off by 1.01e-6 max|grad| fails at every offset (61 of 144 such probes passed before), and the
+    correct gradient passes."""
+    f0, grad = _OFFSET_CASES[case]
+    X = np.random.default_rng(7).normal(size=(3, 3)) * scale + 3 * scale * np.eye(3)
+    f = lambda X: offset + f0(X)  # noqa: E731
+    right = grad(X)
+    assert check_gradient(f, X, right).passed
+    wrong = right.copy()
+    wrong[1, 2] += 1.01e-6 * np.abs(right).max()
+    result = check_gradient(f, X, wrong)
+    assert not result.passed and result.worst_index == (1, 2), (result.method, result.note)
