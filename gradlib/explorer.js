@@ -417,6 +417,7 @@ function render({ model, el }) {
   }
 
   function syncSliders() {  // slider positions and the true-class slider's range after a change
+    clampParams();  // an echo from the model can bring back a class the new shapes no longer have
     for (const input of controls.querySelectorAll("input[type=range]")) {
       const name = input.dataset.dim || input.dataset.param;
       const p = spec.params.find((q) => q.name === name);
