@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 import yaml
 
-import gradlib
-from gradlib import (broadcast_add, broadcast_mul, jacobian, matmul, matvec, numerical_gradient,  # noqa: F401
+from gradlib import (broadcast_add, broadcast_mul, jacobian, matmul, matvec, numerical_gradient,
                      numerical_jacobian, softmax_xent, vecmat)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,7 +220,6 @@ def variable(lhs: str) -> str:
 class Case:
     """One rule: random inputs, the scalar whose gradient the sheet gives, the same for a batch."""
 
-    dims: dict[str, int]
     single: dict[str, np.ndarray]
     scalar: Callable[[dict[str, np.ndarray]], float]
     batch: dict[str, np.ndarray]
@@ -233,7 +231,7 @@ DIMS = dict(n=3, m=4, p=2, N=5, C=6)  # all different, so a transposed formula c
 RNG = np.random.default_rng(2026)
 
 
-def rand(*dims: str) -> np.ndarray:
+def rand(*dims: str | int) -> np.ndarray:
     return RNG.standard_normal(tuple(DIMS[d] if isinstance(d, str) else d for d in dims))
 
 
@@ -244,7 +242,6 @@ def _tanh_prime(v: np.ndarray) -> np.ndarray:
 def _map_case(f: jacobian.Map, out: str) -> Case:
     """Chapter 1: J = r f(x) for a column x, and the batch J = sum(G * f(row) for each row)."""
     return Case(
-        DIMS,
         single=dict(x=rand("n", 1), r=rand(1, out)),
         scalar=lambda v: (v["r"] @ f(v["x"])).item(),
         batch=dict(X=rand("N", "n"), G=rand("N", out)),
@@ -259,42 +256,36 @@ CASES: dict[str, Case] = {
     "jacobian.tanh": _map_case(jacobian.tanh, "n"),
     "jacobian.softmax": _map_case(jacobian.softmax, "n"),
     "softmax_xent": Case(
-        DIMS,
         single=dict(theta=rand("C", 1), t=np.int64(4)),
         scalar=lambda v: softmax_xent.forward(v["theta"], v["t"]),
         batch=dict(Theta=rand("N", "C"), t=RNG.integers(0, DIMS["C"], DIMS["N"])),
         batch_scalar=lambda v: softmax_xent.forward(v["Theta"], v["t"]),
     ),
     "matvec": Case(
-        DIMS,
         single=dict(W=rand("n", "m"), x=rand("m", 1), r=rand(1, "n")),
         scalar=lambda v: (v["r"] @ v["W"] @ v["x"]).item(),
         batch=dict(X=rand("N", "m"), W=rand("n", "m"), G=rand("N", "n")),
         batch_scalar=lambda v: float(np.sum(v["G"] * (v["X"] @ v["W"].T))),
     ),
     "vecmat": Case(
-        DIMS,
         single=dict(x=rand(1, "m"), W=rand("m", "n"), r=rand(1, "n")),
         scalar=lambda v: (v["x"] @ v["W"] @ v["r"].T).item(),
         batch=dict(X=rand("N", "m"), W=rand("m", "n"), G=rand("N", "n")),
         batch_scalar=lambda v: float(np.sum(v["G"] * (v["X"] @ v["W"]))),
     ),
     "matmul": Case(
-        DIMS,
         single=dict(X=rand("n", "m"), Y=rand("m", "p"), G=rand("n", "p")),
         scalar=lambda v: float(np.sum(v["G"] * (v["X"] @ v["Y"]))),
         batch=dict(X=rand("N", "m"), W=rand("m", "p"), G=rand("N", "p")),
         batch_scalar=lambda v: float(np.sum(v["G"] * (v["X"] @ v["W"]))),
     ),
     "broadcast_add": Case(
-        DIMS,
         single=dict(X=rand("n", "m"), y=rand(1, "m"), G=rand("n", "m")),
         scalar=lambda v: float(np.sum(v["G"] * (v["X"] + v["y"]))),
         batch=dict(X=rand("N", "m"), W=rand("m", "p"), b=rand(1, "p"), G=rand("N", "p")),
         batch_scalar=lambda v: float(np.sum(v["G"] * (v["X"] @ v["W"] + v["b"]))),
     ),
     "broadcast_mul": Case(
-        DIMS,
         single=dict(y=rand(1, "m"), X=rand("n", "m"), G=rand("n", "m")),
         scalar=lambda v: float(np.sum(v["G"] * (v["y"] * v["X"]))),
         batch=dict(gamma=rand(1, "m"), hat_X=rand("N", "m"), beta=rand(1, "m"), G=rand("N", "m")),
@@ -312,7 +303,8 @@ def environment(values: dict[str, Any]) -> dict[str, Any]:
     if "X" in values:
         env["S"] = softmax_xent.softmax(values["X"])
     if "theta" in values:
-        env["hat_y"], env["y"] = softmax_xent.softmax(values["theta"]), softmax_xent.onehot(values["t"], DIMS["C"])[:, None]
+        env["hat_y"] = softmax_xent.softmax(values["theta"])
+        env["y"] = softmax_xent.onehot(values["t"], DIMS["C"])[:, None]  # a column, like theta
     if "Theta" in values:
         env["hat_Y"], env["Y"] = softmax_xent.softmax(values["Theta"]), softmax_xent.onehot(values["t"], DIMS["C"])
     return env
