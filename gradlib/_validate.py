@@ -112,16 +112,16 @@ def as_upstream(rule: str, name: str, value: Any, shape: tuple[int, ...], of: st
 
 
 def as_class_index(rule: str, value: Any, classes: int, theta_shape: tuple[int, ...]) -> np.ndarray:
-    """Class index ``k`` (an int, or a 1-D array of ints for a batch) checked against ``classes``.
+    """The true class ``t`` (an int, or a 1-D array of ints for a batch) checked against ``classes``.
 
-    Booleans and floats are rejected (``k=1.0`` or ``k=True`` is almost always a bug).
+    Booleans and floats are rejected (``t=1.0`` or ``t=True`` is almost always a bug).
     """
-    k = np.asarray(value)
-    if k.dtype.kind not in "iu":
-        raise fail(rule, f"k must be an integer class index, got {value!r} (dtype {k.dtype}) "
+    t = np.asarray(value)
+    if t.dtype.kind not in "iu":
+        raise fail(rule, f"t must be an integer class index, got {value!r} (dtype {t.dtype}) "
                          f"for theta of shape {theta_shape}")
-    bad = np.flatnonzero((k < 0) | (k >= classes))
+    bad = np.flatnonzero((t < 0) | (t >= classes))
     if bad.size:
-        where = f"k[{bad[0]}]={k.flat[bad[0]]}" if k.ndim else f"k={int(k)}"
+        where = f"t[{bad[0]}]={t.flat[bad[0]]}" if t.ndim else f"t={int(t)}"
         raise fail(rule, f"{where} is out of range for theta with {classes} classes (shape {theta_shape})")
-    return k
+    return t

@@ -33,7 +33,7 @@ def forward(X: Any, y: Any) -> np.ndarray:
 
 
 def backward(dB: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Given dB = dA/dB (n, m), return (dA/dX, dA/dy) = (dB, sum_i dB_i), dA/dy in y's shape."""
+    """Given dB = dA/dB (n, m), return (dA/dX, dA/dy) = (dB, sum_i dB[i, :]), dA/dy in y's shape."""
     X, y, kind = as_matrix_and_row(RULE, X, y)
     dB = as_upstream(RULE, "dB", dB, X.shape, of="B = X + y")
     return dB.copy(), shaped(dB.sum(axis=0), kind)

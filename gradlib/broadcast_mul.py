@@ -1,7 +1,7 @@
 r"""Broadcast Hadamard product, $B = y \odot X$ row by row (Yeh, *Gradient Notes*, section 7).
 
 Shapes: $y \in \mathbb{R}^{1 \times m}$ (given as a row (1, m) or as (m,)),
-$X, B \in \mathbb{R}^{n \times m}$; row i of B is $B_i = y \odot X_i$, i.e.
+$X, B \in \mathbb{R}^{n \times m}$; row i of B is $B_{i,:} = y \odot X_{i,:}$, i.e.
 $B_{ij} = y_j X_{ij}$. The upstream $\partial A / \partial B$ is (n, m).
 
 Entry $y_j$ scales all of column j, so a change in it reaches A through every row, each time
@@ -9,7 +9,7 @@ weighted by that row's $X_{ij}$; entry $X_{ij}$ reaches A only through $B_{ij}$,
 weighted by $y_j$:
 
 $$
-\frac{\partial A}{\partial y} = \sum_i \frac{\partial A}{\partial B_i} \odot X_i
+\frac{\partial A}{\partial y} = \sum_i \frac{\partial A}{\partial B_{i,:}} \odot X_{i,:}
 \ \text{(in y's shape)},\qquad
 \frac{\partial A}{\partial X_{ij}} = y_j \frac{\partial A}{\partial B_{ij}},
 \ \text{i.e.}\ \frac{\partial A}{\partial X} = y \odot \frac{\partial A}{\partial B}
@@ -34,7 +34,7 @@ def forward(y: Any, X: Any) -> np.ndarray:
 
 
 def backward(dB: Any, y: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Given dB = dA/dB (n, m), return (dA/dy, dA/dX) = (sum_i dB_i * X_i, y * dB), dA/dy in y's shape."""
+    """Given dB = dA/dB (n, m), return (dA/dy, dA/dX) = (sum_i dB[i, :] * X[i, :], y * dB), dA/dy in y's shape."""
     X, y, kind = as_matrix_and_row(RULE, X, y)
     dB = as_upstream(RULE, "dB", dB, X.shape, of="B = y * X")
     return shaped((dB * X).sum(axis=0), kind), y * dB

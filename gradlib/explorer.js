@@ -356,7 +356,8 @@ function render({ model, el }) {
   const legend = element("p", { class: "ge-legend" });
   legend.innerHTML = '<span class="ge-key ge-key-selected">0.00</span> the entry you point at '
     + '<span class="ge-key ge-key-lit">0.00</span> the entries it is computed from, or feeds '
-    + '<span class="ge-scale" aria-hidden="true"></span> colour: blue below 0, white at 0, red above';
+    + '<span class="ge-scale" aria-hidden="true"></span> colour: blue below 0, white at 0, red above. '
+    + 'Indices count from 0, as in code (the math counts from 1).';
   root.append(head, controls, board, captionEl, status, legend);
   el.replaceChildren(root);
 
@@ -415,7 +416,8 @@ function render({ model, el }) {
     }
   }
 
-  function syncSliders() {  // slider positions and the k slider's range after a change
+  function syncSliders() {  // slider positions and the true-class slider's range after a change
+    clampParams();  // an echo from the model can bring back a class the new shapes no longer have
     for (const input of controls.querySelectorAll("input[type=range]")) {
       const name = input.dataset.dim || input.dataset.param;
       const p = spec.params.find((q) => q.name === name);

@@ -29,7 +29,7 @@ _HERE = pathlib.Path(__file__).parent
 class Explorer(anywidget.AnyWidget):
     """An explorer of one rule (a gradlib module name); shapes as keyword arguments, e.g. ``n=3``.
 
-    ``variant`` picks chapter 1's map (``"linear"``, ``"tanh"``, ``"softmax"``); ``k`` is
+    ``variant`` picks chapter 1's map (``"linear"``, ``"tanh"``, ``"softmax"``); ``t`` is
     softmax_xent's true class; ``select=("dW", (1, 2))`` the entry pointed at first.
     """
 
@@ -40,7 +40,7 @@ class Explorer(anywidget.AnyWidget):
     specs = traitlets.List().tag(sync=True)          # structure.as_dict of each variant
     variant = traitlets.Unicode().tag(sync=True)
     shapes = traitlets.Dict().tag(sync=True)         # {dim: size}
-    params = traitlets.Dict().tag(sync=True)         # {"k": 2} for softmax_xent
+    params = traitlets.Dict().tag(sync=True)         # {"t": 2} for softmax_xent
     values = traitlets.Dict().tag(sync=True)         # each given array at its largest shape
     computed = traitlets.Dict().tag(sync=True)       # gradlib's arrays for (variant, shapes, params)
     selection = traitlets.Dict().tag(sync=True)      # {"array": "dW", "index": [1, 2]}
@@ -126,7 +126,7 @@ class Explorer(anywidget.AnyWidget):
             self._update()
 
     def _update(self) -> None:
-        """Recompute gradlib's arrays for the current shapes (k kept below n, selection inside)."""
+        """Recompute gradlib's arrays for the current shapes (t kept below C, selection inside)."""
         spec = self.spec
         params = structure.params_at(spec, self.shapes, self.params)
         if params != self.params:

@@ -3,8 +3,9 @@
 >>> from gradlib.figures import figure
 >>> fig = figure("matmul", select=[("dX", (1, 2)), ("dY", (2, 0))])    # one row per selected entry
 
-Each row draws every array of the rule as a grid of cells, labelled with its name and shape; the
-selected entry is cross-hatched with a dashed edge and the entries it is computed from (or, for
+Each row draws every array of the rule as a grid of cells, labelled with its name and shape; entries
+are named by their code indices, counted from 0, and the legend says so (``dW[1,2]`` is row 2,
+column 3 in the math, which counts from 1; see :func:`index_note`). The selected entry is cross-hatched with a dashed edge and the entries it is computed from (or, for
 an input entry, the entries it feeds) are hatched with a thick solid edge. Only hatching and line
 style carry meaning, so the figure reads the same in print, in greyscale and for colour-blind readers.
 """
@@ -52,6 +53,12 @@ def _default_entry(spec: structure.Spec, name: str, shapes: Mapping[str, int]) -
     else:
         wanted = (1,) * len(spec.array(name).dims)
     return tuple(min(i, s - 1) for i, s in zip(wanted, spec.shape(name, shapes)))
+
+
+def index_note(name: str, index: tuple[int, ...]) -> str:
+    """The legend's reminder that labels are code indices: ``dX[1,2] is row 2, column 3 in the math``."""
+    place = f"row {index[0] + 1}, column {index[1] + 1}" if len(index) == 2 else f"entry {index[0] + 1}"
+    return f"Indices count from 0, as in code: {name}[{','.join(map(str, index))}] is {place} in the math"
 
 
 def figure(rule: str, shapes: Mapping[str, int] | None = None,
@@ -126,5 +133,6 @@ def figure(rule: str, shapes: Mapping[str, int] | None = None,
     ax.set_ylim(bottom - 0.2, 0.2)
     handles = [Rectangle((0, 0), 1, 1, **_STYLE["selected"]), Rectangle((0, 0), 1, 1, **_STYLE["lit"])]
     fig.legend(handles, ["the entry picked", "the entries it is computed from (or feeds)"],
-               loc="outside lower center", ncols=2, frameon=False, fontsize=9, handleheight=1.4, handlelength=1.8)
+               loc="outside lower center", ncols=2, frameon=False, fontsize=9, handleheight=1.4, handlelength=1.8,
+               title=index_note(spec.array(picks[0][0]).text, picks[0][1]), title_fontsize=9)
     return fig

@@ -18,7 +18,8 @@ as (n,), a row (1, n) or a column (n, 1); `forward` answers in the same conventi
 - `softmax`: $s = \mathrm{softmax}(x)$, $J_{ij} = s_i(\mathbf 1[i = j] - s_j)$, i.e.
   $J = \mathrm{diag}(s) - s s^T$.
 - `scalar(name, f, grad)`: a scalar map with its gradient as the 1 x n Jacobian; `sum_of_squares`
-  ($\sum_i x_i^2$, $J = 2 x^T$) and `softmax_xent(k)` ($J = (\mathrm{softmax}(x) - y)^T$, section 2) are two.
+  ($\sum_i x_i^2$, $J = 2 x^T$) and `softmax_xent(t)` ($J = (\mathrm{softmax}(x) - y)^T$ for the
+  true class t, section 2) are two.
 
 >>> import numpy as np; from gradlib import jacobian, numerical_jacobian
 >>> x = np.array([0.5, -1.0, 2.0])
@@ -95,6 +96,6 @@ softmax = Map("softmax", _xent.softmax, _softmax_jacobian)
 sum_of_squares = scalar("sum_of_squares", lambda x: np.sum(x**2), lambda x: 2.0 * x)
 
 
-def softmax_xent(k: int) -> Map:
-    """The softmax cross-entropy loss for true class k as a map of the logits; J = (softmax(x) - onehot(k))^T."""
-    return scalar(f"softmax_xent(k={k})", lambda x: _xent.forward(x, k), lambda x: _xent.backward(x, k))
+def softmax_xent(t: int) -> Map:
+    """The softmax cross-entropy loss for true class t as a map of the logits; J = (softmax(x) - onehot(t))^T."""
+    return scalar(f"softmax_xent(t={t})", lambda x: _xent.forward(x, t), lambda x: _xent.backward(x, t))

@@ -57,7 +57,7 @@ class Array:
     """An array of the rule, named as in the book (``dW``, ``r``, ``theta``), with one dim per axis.
 
     ``orientation`` says how a vector is written in the notes (``"row"`` or ``"column"``);
-    ``onehot`` names the parameter whose value is the hot entry (softmax_xent's y and k).
+    ``onehot`` names the parameter whose value is the hot entry (softmax_xent's y and t).
     """
 
     name: str
@@ -108,7 +108,7 @@ class Relation:
 
 @dataclass(frozen=True)
 class Param:
-    """A non-shape setting, e.g. softmax_xent's true class k, in ``0 .. size of below - 1``."""
+    """A non-shape setting, e.g. softmax_xent's true class t, in ``0 .. size of below - 1``."""
 
     name: str
     meaning: str
@@ -229,7 +229,7 @@ BROADCAST_ADD = Spec(
             _vector("y", "m", "input", "the row vector y", "row"),
             _matrix("dB", "nm", "upstream", "∂A/∂B, the upstream gradient"),
             _matrix("dX", "nm", "gradient", "∂A/∂X = ∂A/∂B"),
-            _vector("dy", "m", "gradient", "∂A/∂y = Σᵢ (∂A/∂B)ᵢ, the column sums", "row")),
+            _vector("dy", "m", "gradient", "∂A/∂y: the column sums of ∂A/∂B", "row")),
     relations=(_product("dX", "ij->ij", "dB"), _product("dy", "ij->j", "dB")),
     library=(Call("broadcast_add.backward", ("dB", "X", "y"), ("dX", "dy")),),
     select=("dy", (1,)),
@@ -241,7 +241,7 @@ BROADCAST_MUL = Spec(
     arrays=(_vector("y", "m", "input", "the row vector y", "row"),
             _matrix("X", "nm", "input", "the matrix X"),
             _matrix("dB", "nm", "upstream", "∂A/∂B, the upstream gradient"),
-            _vector("dy", "m", "gradient", "∂A/∂y = Σᵢ (∂A/∂B)ᵢ ⊙ Xᵢ", "row"),
+            _vector("dy", "m", "gradient", "∂A/∂y: the column sums of ∂A/∂B ⊙ X", "row"),
             _matrix("dX", "nm", "gradient", "∂A/∂X = y ⊙ ∂A/∂B")),
     relations=(_product("dy", "ij,ij->j", "dB", "X"), _product("dX", "j,ij->ij", "y", "dB")),
     library=(Call("broadcast_mul.backward", ("dB", "y", "X"), ("dy", "dX")),),
@@ -249,16 +249,16 @@ BROADCAST_MUL = Spec(
 )
 
 SOFTMAX_XENT = Spec(
-    "softmax_xent", "", "J = −log softmax(θ)ₖ (softmax cross-entropy)",
-    dims=(Dim("n", "classes, entries of θ and y", 5),),
-    arrays=(_vector("theta", "n", "input", "the logits θ", "row", label="θ"),
-            _vector("y", "n", "input", "the one-hot label y (yₖ = 1)", "row", onehot="k"),
-            _vector("dtheta", "n", "gradient", "∂J/∂θ = softmax(θ) − y", "row", label="dθ")),
+    "softmax_xent", "", "J = −log softmax(θ)ₜ (softmax cross-entropy)",
+    dims=(Dim("C", "classes, entries of θ and y", 5),),
+    arrays=(_vector("theta", "C", "input", "the logits θ", "row", label="θ"),
+            _vector("y", "C", "input", "the one-hot label y (yₜ = 1)", "row", onehot="t"),
+            _vector("dtheta", "C", "gradient", "∂J/∂θ = softmax(θ) − y", "row", label="dθ")),
     relations=(Relation("dtheta", (Term("c->i", ("theta",), fn="softmax", constant_if_one="c"),
                                    Term("i->i", ("y",), sign=-1))),),
-    library=(Call("softmax_xent.backward", ("theta", "k"), ("dtheta",)),),
+    library=(Call("softmax_xent.backward", ("theta", "t"), ("dtheta",)),),
     select=("dtheta", (1,)),
-    params=(Param("k", "the true class", 2, below="n"),),
+    params=(Param("t", "the true class", 2, below="C"),),
 )
 
 _JACOBIAN_ARRAYS = (_vector("x", "n", "input", "the input x", "column"),)
@@ -450,7 +450,7 @@ FUNCTIONS: dict[str, Callable[[str, list[np.ndarray]], np.ndarray]] = {
 
 
 def params_at(spec: Spec, shapes: Mapping[str, int], params: Mapping[str, int] | None = None) -> dict[str, int]:
-    """``params`` (defaults for the missing ones), each kept below its dimension (k <= n - 1)."""
+    """``params`` (defaults for the missing ones), each kept below its dimension (t <= C - 1)."""
     given = dict(params or {})
     return {p.name: min(int(given.get(p.name, p.default)), int(shapes[p.below]) - 1) for p in spec.params}
 

@@ -74,14 +74,14 @@ def test_check_gradient_passes_correct_gradient_with_complex_step(shape):
 
 def test_accuracy_on_softmax_cross_entropy():
     """The chapter's softmax-CE: central <= 1e-9, richardson <= 2e-11, complex <= 1e-14 normwise."""
-    theta, k = np.random.default_rng(3).standard_normal(10), 3
+    theta, t = np.random.default_rng(3).standard_normal(10), 3
 
-    def loss(t):
-        m = t.max()
-        return m + np.log(np.sum(np.exp(t - m))) - t[k]
+    def loss(logits):
+        m = logits.max()
+        return m + np.log(np.sum(np.exp(logits - m))) - logits[t]
 
     s = np.exp(theta - theta.max())
-    exact = s / s.sum() - np.eye(10)[k]
+    exact = s / s.sum() - np.eye(10)[t]
     for method, bound in [("central", 1e-9), ("richardson", 2e-11), ("complex", 1e-14)]:
         assert normwise(numerical_gradient(loss, theta, method=method), exact) <= bound, method
 

@@ -68,10 +68,10 @@ def test_values_are_readable_and_fixed_per_rule():
 
 
 def test_class_and_selection_follow_the_shapes():
-    widget = Explorer("softmax_xent", n=6, k=5, select=("dtheta", (4,)))
-    assert widget.params == {"k": 5} and widget.selection == {"array": "dtheta", "index": [4]}
-    widget.shapes = {"n": 3}
-    assert widget.params == {"k": 2} and widget.selection == {"array": "dtheta", "index": [2]}
+    widget = Explorer("softmax_xent", C=6, t=5, select=("dtheta", (4,)))
+    assert widget.params == {"t": 5} and widget.selection == {"array": "dtheta", "index": [4]}
+    widget.shapes = {"C": 3}
+    assert widget.params == {"t": 2} and widget.selection == {"array": "dtheta", "index": [2]}
     np.testing.assert_allclose(widget.computed["arrays"]["dtheta"],
                                gradlib.softmax_xent.backward(np.array(widget.values["theta"][:3]), 2))
 
@@ -97,7 +97,7 @@ def test_switching_the_map_of_chapter_1():
     (dict(rule="matvec", p=3), "explorer: matvec has no dimension 'p'; its dimensions are n, m"),
     (dict(rule="jacobian", variant="relu"),
      "explorer: jacobian has no map 'relu'; choose one of linear, tanh, softmax"),
-    (dict(rule="softmax_xent", k=5), r"explorer: k=5 is out of range 0..4 \(the true class, below n=5\)"),
+    (dict(rule="softmax_xent", t=5), r"explorer: t=5 is out of range 0..4 \(the true class, below C=5\)"),
     (dict(rule="matvec", select=("dZ", (0, 0))), "explorer: matvec has no array 'dZ' to select"),
     (dict(rule="matvec", select=("dW", (3, 0))), r"explorer: dW\[3,0\] is not an entry of dW \(shape \(3, 4\)\)"),
 ])
@@ -209,7 +209,7 @@ def test_js_captions_fill_in_the_numbers(js_twins):
             assert result["captions"]["x|2"].startswith(feeds)
         if spec.rule == "broadcast_add" and shapes == spec.default_shapes:
             assert result["captions"]["X|0,0"].endswith("feeds no entry of the gradients: none of them reads X")
-        if spec.rule == "softmax_xent" and shapes["n"] == 1:
+        if spec.rule == "softmax_xent" and shapes["C"] == 1:
             assert "with one class, softmax(θ) is always 1" in result["captions"]["dtheta|0"]
         if spec.variant == "tanh" and shapes["n"] > 2:
             assert result["captions"]["J|0,1"] == "J[0,1] = ∂f[0]/∂x[1] = 0 (f[0] = tanh(x[0]) does not depend on x[1])"

@@ -8,7 +8,9 @@ their 1-D / row / column convention).
 """
 from __future__ import annotations
 
+import inspect
 import itertools
+import re
 import warnings
 
 import numpy as np
@@ -148,51 +150,51 @@ def test_backward_does_not_hand_back_the_callers_upstream_array():
 
 # --- softmax cross-entropy -----------------------------------------------------------------
 
-def naive_loss(theta: np.ndarray, k: int) -> float:
-    """-log softmax(theta)_k straight from the definition (fine for small logits)."""
-    e = [np.exp(t) for t in theta]
-    return -np.log(e[k] / sum(e))
+def naive_loss(theta: np.ndarray, t: int) -> float:
+    """-log softmax(theta)_t straight from the definition (fine for small logits)."""
+    e = [np.exp(v) for v in theta]
+    return -np.log(e[t] / sum(e))
 
 
 @SETTINGS
 @given(st.data(), dims, st.sampled_from(["flat", "row", "column"]))
 def test_softmax_xent_single(data, C, kind):
     theta = data.draw(arrays(C))
-    k = data.draw(st.integers(0, C - 1))
-    t = as_kind(theta, kind)
-    assert softmax_xent.forward(t, k) == pytest.approx(naive_loss(theta, k), rel=1e-12, abs=1e-12)
-    grad = softmax_xent.backward(t, k)
-    assert grad.shape == t.shape
+    t = data.draw(st.integers(0, C - 1))
+    logits = as_kind(theta, kind)
+    assert softmax_xent.forward(logits, t) == pytest.approx(naive_loss(theta, t), rel=1e-12, abs=1e-12)
+    grad = softmax_xent.backward(logits, t)
+    assert grad.shape == logits.shape
     e = np.exp(theta)
-    np.testing.assert_allclose(grad.ravel(), [e[i] / e.sum() - (i == k) for i in range(C)], **TOL)
-    np.testing.assert_allclose(grad, numerical_gradient(lambda a: softmax_xent.forward(a, k), t), **TOL)
-    np.testing.assert_allclose(softmax_xent.softmax(t).ravel(), e / e.sum(), **TOL)
-    assert softmax_xent.logsumexp(t) == pytest.approx(np.log(e.sum()), rel=1e-12)
+    np.testing.assert_allclose(grad.ravel(), [e[i] / e.sum() - (i == t) for i in range(C)], **TOL)
+    np.testing.assert_allclose(grad, numerical_gradient(lambda a: softmax_xent.forward(a, t), logits), **TOL)
+    np.testing.assert_allclose(softmax_xent.softmax(logits).ravel(), e / e.sum(), **TOL)
+    assert softmax_xent.logsumexp(logits) == pytest.approx(np.log(e.sum()), rel=1e-12)
 
 
 @SETTINGS
 @given(st.data(), dims, dims)
 def test_softmax_xent_batch_is_the_mean_of_the_rows(data, N, C):
     theta = data.draw(arrays(N, C))
-    k = np.array(data.draw(st.lists(st.integers(0, C - 1), min_size=N, max_size=N)))
-    assert softmax_xent.forward(theta, k) == pytest.approx(
-        np.mean([naive_loss(theta[n], k[n]) for n in range(N)]), rel=1e-12, abs=1e-12)
-    grad = softmax_xent.backward(theta, k)
+    t = np.array(data.draw(st.lists(st.integers(0, C - 1), min_size=N, max_size=N)))
+    assert softmax_xent.forward(theta, t) == pytest.approx(
+        np.mean([naive_loss(theta[i], t[i]) for i in range(N)]), rel=1e-12, abs=1e-12)
+    grad = softmax_xent.backward(theta, t)
     assert grad.shape == (N, C)
-    np.testing.assert_allclose(grad, [softmax_xent.backward(theta[n], k[n]) / N for n in range(N)], **TOL)
-    np.testing.assert_allclose(grad, numerical_gradient(lambda a: softmax_xent.forward(a, k), theta), **TOL)
+    np.testing.assert_allclose(grad, [softmax_xent.backward(theta[i], t[i]) / N for i in range(N)], **TOL)
+    np.testing.assert_allclose(grad, numerical_gradient(lambda a: softmax_xent.forward(a, t), theta), **TOL)
 
 
 @SETTINGS
 @given(st.data(), st.integers(2, 5), st.sampled_from([1e4, -1e4, 1e6]))
 def test_softmax_xent_is_shift_invariant_for_huge_logits(data, C, offset):
     theta = data.draw(arrays(C))
-    k = data.draw(st.integers(0, C - 1))
+    t = data.draw(st.integers(0, C - 1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         big = theta + offset
-        assert softmax_xent.forward(big, k) == pytest.approx(softmax_xent.forward(theta, k), abs=1e-9)
-        np.testing.assert_allclose(softmax_xent.backward(big, k), softmax_xent.backward(theta, k), atol=1e-9)
+        assert softmax_xent.forward(big, t) == pytest.approx(softmax_xent.forward(theta, t), abs=1e-9)
+        np.testing.assert_allclose(softmax_xent.backward(big, t), softmax_xent.backward(theta, t), atol=1e-9)
         assert softmax_xent.logsumexp(big) == pytest.approx(softmax_xent.logsumexp(theta) + offset, rel=1e-14)
 
 
@@ -213,12 +215,23 @@ def test_softmax_xent_huge_logits_give_exact_finite_answers_without_warnings():
         assert np.all(np.isfinite(jacobian.softmax.jacobian(theta)))
         close = np.array([1e4, 1e4 - 1.0, -1e4])  # two live classes next to each other, far from 0
         np.testing.assert_allclose(softmax_xent.backward(close, 1),
-                                   numerical_gradient(lambda t: softmax_xent.forward(t, 1), close), atol=1e-6)
+                                   numerical_gradient(lambda a: softmax_xent.forward(a, 1), close), atol=1e-6)
 
 
 def test_onehot():
     np.testing.assert_array_equal(softmax_xent.onehot(2, 4), [0, 0, 1, 0])
     np.testing.assert_array_equal(softmax_xent.onehot(np.array([0, 3]), 4), [[1, 0, 0, 0], [0, 0, 0, 1]])
+
+
+def test_the_true_class_is_called_t():
+    """The book writes the true class t; so does the API, positionally and by keyword."""
+    for function, names in [(softmax_xent.forward, ["theta", "t"]), (softmax_xent.backward, ["theta", "t"]),
+                            (softmax_xent.onehot, ["t", "C"]), (jacobian.softmax_xent, ["t"])]:
+        assert list(inspect.signature(function).parameters) == names, function.__name__
+    theta = np.array([0.5, -1.0, 2.0])
+    assert softmax_xent.forward(theta, t=1) == softmax_xent.forward(theta, 1) == naive_loss(theta, 1)
+    np.testing.assert_array_equal(softmax_xent.backward(theta, t=1), softmax_xent.backward(theta, 1))
+    assert jacobian.softmax_xent(1).name == "softmax_xent(t=1)"
 
 
 def test_softmax_of_a_batch_is_row_by_row():
@@ -309,3 +322,16 @@ def test_softmax_jacobian_rows_and_columns_sum_to_zero():
     J = jacobian.softmax.jacobian(np.array([0.1, 2.0, -1.0, 0.7]))
     np.testing.assert_allclose(J.sum(axis=0), 0, atol=1e-15)
     np.testing.assert_allclose(J, J.T)
+
+
+def test_gradlib_never_calls_the_true_class_k():
+    """k is an index letter (z_k, B_kl); the true class is t, in docstrings, messages and explorer labels alike."""
+    import pathlib
+    true_class_k = re.compile(r"(true class|class index)\W{0,4}k\b|theta_k|θₖ|\)ₖ|y_k\b|yₖ|onehot\(k\b|\bk=\{|"
+                              r"[\"']k[\"']")
+    root = pathlib.Path(softmax_xent.__file__).parent
+    files = sorted(root.glob("*.py")) + sorted(root.glob("*.js"))
+    assert len(files) > 10
+    offending = [f"{f.name}:{n}: {line.strip()}" for f in files
+                 for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if true_class_k.search(line)]
+    assert offending == []

@@ -68,7 +68,7 @@ def test_every_gradlib_rule_has_a_spec():
 def test_spec_values_equal_gradlib(spec, shapes):
     targets = [r.target for r in spec.relations]
     assert targets == [name for call in spec.library for name in call.returns]
-    for params in [{"k": k} for k in range(shapes["n"])] if spec.params else [{}]:
+    for params in [{"t": t} for t in range(shapes["C"])] if spec.params else [{}]:
         given = generic(spec, shapes, seed=sum(shapes.values()), params=params)
         from_spec, from_gradlib = structure.evaluate(spec, given), structure.library(spec, given, params)
         for name in targets:
@@ -113,24 +113,24 @@ def test_lights_are_the_measured_dependencies(spec, shapes):
                     f"{spec.rule} {shapes}: {source.name}{list(e)} vs {target}"
 
 
-@pytest.mark.parametrize("n", [1, 2, 5, 6])
-def test_softmax_xent_label_lights_are_true(n):
+@pytest.mark.parametrize("C", [1, 2, 5, 6])
+def test_softmax_xent_label_lights_are_true(C):
     """y is one-hot, so test it by switching the true class: dθ_i changes exactly when y_i does."""
     spec = structure.spec("softmax_xent")
-    theta = generic(spec, {"n": n})["theta"]
-    for k, c in itertools.permutations(range(n), 2):
-        changed = np.abs(gradlib.softmax_xent.backward(theta, c) - gradlib.softmax_xent.backward(theta, k)) > THRESHOLD
-        assert set(np.flatnonzero(changed)) == {k, c}
-    for i in range(n):
-        assert structure.lights(spec, {"n": n}, "dtheta", (i,))["y"] == {(i,)}
-        assert structure.lights(spec, {"n": n}, "y", (i,)) == {"dtheta": {(i,)}}
+    theta = generic(spec, {"C": C})["theta"]
+    for t, c in itertools.permutations(range(C), 2):
+        changed = np.abs(gradlib.softmax_xent.backward(theta, c) - gradlib.softmax_xent.backward(theta, t)) > THRESHOLD
+        assert set(np.flatnonzero(changed)) == {t, c}
+    for i in range(C):
+        assert structure.lights(spec, {"C": C}, "dtheta", (i,))["y"] == {(i,)}
+        assert structure.lights(spec, {"C": C}, "y", (i,)) == {"dtheta": {(i,)}}
 
 
 def test_one_class_softmax_depends_on_nothing():
     """softmax over one class is constantly 1: nothing in θ lights up (and the derivative is 0)."""
     spec = structure.spec("softmax_xent")
-    assert "theta" not in structure.lights(spec, {"n": 1}, "dtheta", (0,))
-    assert structure.lights(spec, {"n": 1}, "theta", (0,)) == {}
+    assert "theta" not in structure.lights(spec, {"C": 1}, "dtheta", (0,))
+    assert structure.lights(spec, {"C": 1}, "theta", (0,)) == {}
     assert numerical_jacobian(lambda t: gradlib.softmax_xent.backward(t, 0), np.array([0.7]))[0, 0] == 0
 
 
@@ -259,3 +259,12 @@ def test_figure_arguments_are_checked():
         figure("matvec", select=("dW", (3, 0)))
     with pytest.raises(GradlibError, match="unknown rule 'matvek'"):
         figure("matvek")
+
+
+def test_figure_says_its_labels_are_code_indices():
+    """The math counts from 1, the figures' labels from 0: the legend says which, for the first entry picked."""
+    from gradlib.figures import figure
+    title = figure("matmul", select=[("dX", (1, 2)), ("dY", (2, 0))]).legends[0].get_title().get_text()
+    assert title == "Indices count from 0, as in code: dX[1,2] is row 2, column 3 in the math"
+    title = figure("softmax_xent", select=("dtheta", (0,))).legends[0].get_title().get_text()
+    assert title == "Indices count from 0, as in code: dθ[0] is entry 1 in the math"

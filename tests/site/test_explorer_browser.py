@@ -90,10 +90,10 @@ def check_view(root, spec: structure.Spec, shapes: dict[str, int], points: int |
         return np.array([cells[(name, ",".join(map(str, i)))] for i in entries]).reshape(shape)
     given = {a.name: array(a.name) for a in spec.arrays if a.role in ("input", "upstream")}
     seeded = structure.inputs(spec, shapes, structure.random_values(spec.rule),
-                              {"k": int(np.argmax(given["y"]))} if "y" in given and spec.params else None)
+                              {"t": int(np.argmax(given["y"]))} if "y" in given and spec.params else None)
     for name, values in given.items():
         np.testing.assert_array_equal(values, seeded[name], err_msg=f"{name}: not the explorer's values")
-    params = {"k": int(np.argmax(given["y"]))} if spec.params else None
+    params = {"t": int(np.argmax(given["y"]))} if spec.params else None
     by_gradlib = structure.library(spec, given, params)
     for relation in spec.relations:
         np.testing.assert_allclose(array(relation.target), by_gradlib[relation.target], rtol=1e-9, atol=1e-12,
@@ -188,17 +188,20 @@ def test_explorer_on_the_static_page(open_page, book_html, book_page):
 @pytest.mark.book
 @pytest.mark.parametrize("book_page", [p for p in RULE_PAGES if "softmax_xent" in p], ids=["softmax_xent"])
 def test_softmax_xent_class_slider(open_page, book_page):
-    """k moves the one-hot label and stays below n; one class lights nothing in θ."""
+    """t moves the one-hot label and stays below C; one class lights nothing in θ."""
     page = open_page(book_page)
     root = page.locator('.gradlib-explorer[data-rule="softmax_xent"]').first
     spec = structure.spec("softmax_xent")
-    root.locator('input[type=range][data-param="k"]').fill("4")
-    set_slider(root, "n", 3)
-    assert root.locator('input[type=range][data-param="k"]').input_value() == "2"
-    view = check_view(root, spec, {"n": 3})
+    root.locator('input[type=range][data-param="t"]').fill("4")
+    set_slider(root, "C", 3)
+    assert root.locator('input[type=range][data-param="t"]').input_value() == "2"
+    view = check_view(root, spec, {"C": 3})
+    labels = [" ".join(t.split()) for t in root.locator(".ge-controls label").all_text_contents()]
+    assert labels == ["C = 3 (classes, entries of θ and y)", "t = 2 (the true class)"], labels  # the book's letters
+    assert "Indices count from 0, as in code" in root.locator(".ge-legend").text_content()
     y = sorted((index, value) for name, index, value, _ in view["cells"] if name == "y")
     assert [v for _, v in y] == [0, 0, 1]
-    set_slider(root, "n", 1)
+    set_slider(root, "C", 1)
     root.locator('[data-array="dtheta"][data-index="0"]').hover()
     view = root.evaluate(READ)
     assert view["lit"] == ["y|0"] and "with one class" in view["caption"]
