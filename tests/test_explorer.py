@@ -27,7 +27,7 @@ ALL_SPECS = [s for specs in structure.SPECS.values() for s in specs]
 
 def shape_cases(spec: structure.Spec) -> list[dict[str, int]]:
     names = [d.name for d in spec.dims]
-    cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6), dict(zip(names, (2, 5, 1)))]
+    cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6), dict(zip(names, (2, 5, 1, 3)))]
     return list({tuple(c.items()): c for c in cases}.values())
 
 
