@@ -14,9 +14,9 @@ from gradlib import broadcast_add, broadcast_mul, jacobian, matmul, matvec, soft
 from gradlib import mlp  # after the rules it is made of
 from gradlib._validate import GradlibError
 from gradlib.checker import CheckResult, check_gradient, numerical_gradient, numerical_jacobian
-from gradlib.display import show_source
+from gradlib.display import show_lines, show_source
 
 __all__ = [
     "CheckResult", "GradlibError", "broadcast_add", "broadcast_mul", "check_gradient", "jacobian",
-    "matmul", "matvec", "mlp", "numerical_gradient", "numerical_jacobian", "show_source", "softmax_xent", "vecmat",
+    "matmul", "matvec", "mlp", "numerical_gradient", "numerical_jacobian", "show_lines", "show_source", "softmax_xent", "vecmat",
 ]

@@ -202,7 +202,7 @@ BAD = [
     ("X 1-D", P, np.ones(3), T0, r"mlp: X must be 2-D, got shape \(3,\)"),
     ("X with nan", P, np.full((4, 3), np.nan), T0, r"mlp: X of shape \(4, 3\) contains nan or inf"),
     ("X text", P, [["a"] * 3] * 4, T0, r"mlp: X must be numeric, got dtype <U1 \(shape \(4, 3\)\)"),
-    ("X empty", P, np.ones((0, 3)), np.zeros(0, dtype=int), r"mlp: X must be a non-empty real \(N, D\) array"),
+    ("X empty", P, np.ones((0, 3)), np.zeros(0, dtype=int), r"mlp: X is empty \(shape \(0, 3\)\)"),
     ("t out of range", P, X0, np.array([0, 1, 2, 0]), r"mlp: t\[2\]=2 is out of range 0..1 for W2 with 2 classes"),
     ("t negative", P, X0, np.array([0, -1, 1, 0]), r"mlp: t\[1\]=-1 is out of range 0..1"),
     ("t float", P, X0, T0.astype(float), r"mlp: t must be integer class indices of shape \(4,\), got dtype float64"),
@@ -221,7 +221,7 @@ BAD = [
      r"mlp: b2 is \(3,\) but W2 is \(5, 2\); b2 needs one entry per column of W2, \(2,\)"),
     ("W1 inf", _with(P, W1=np.full((3, 5), np.inf)), X0, T0, r"mlp: W1 of shape \(3, 5\) contains nan or inf"),
     ("W2 3-D", _with(P, W2=np.zeros((5, 2, 1))), X0, T0, r"mlp: W2 must be 2-D, got shape \(5, 2, 1\)"),
-    ("b2 complex", _with(P, b2=np.zeros(2, dtype=complex)), X0, T0, "mlp: b2 must be a non-empty real array, got dtype complex128"),
+    ("W2 empty", _with(P, W2=np.zeros((5, 0)), b2=np.zeros(0)), X0, T0, r"mlp: W2 is empty \(shape \(5, 0\)\)"),
 ]
 
 
@@ -249,6 +249,13 @@ def test_errors_are_value_errors_and_inputs_are_not_changed():
     assert issubclass(GradlibError, ValueError)
     with pytest.raises(ValueError):
         mlp.forward(p, X, t[:1])
+
+
+def test_complex_steps_pass_through():
+    """Like every rule, mlp keeps complex input complex, so check_gradient can use the complex step."""
+    p, X, t = _good()
+    result = check_gradient(lambda W1: mlp.forward({**p, "W1": W1}, X, t), p["W1"], mlp.backward(p, X, t)["W1"])
+    assert result and result.method == "complex", result
 
 
 def test_integer_inputs_are_promoted():
