@@ -42,7 +42,7 @@ READ = """(root) => {
     cells: cells.map((c) => [c.dataset.array, c.dataset.index, Number(c.dataset.value), c.getAttribute('aria-label')]),
     selected: cells.filter((c) => c.dataset.selected === 'true').map((c) => `${c.dataset.array}|${c.dataset.index}`),
     lit: cells.filter((c) => c.dataset.lit === 'true').map((c) => `${c.dataset.array}|${c.dataset.index}`),
-    caption: root.querySelector('[aria-live]').textContent,
+    caption: root.querySelector('.ge-caption[aria-live]').textContent,
     source: root.querySelector('.ge-status').dataset.source,
     sliders: Object.fromEntries(Array.from(root.querySelectorAll('input[type=range][data-dim]'))
       .map((s) => [s.dataset.dim,
@@ -204,6 +204,93 @@ def test_softmax_xent_class_slider(open_page, book_page):
     root.locator('[data-array="dtheta"][data-index="0"]').hover()
     view = root.evaluate(READ)
     assert view["lit"] == ["y|0"] and "with one class" in view["caption"]
+
+
+# --------------------------------------------------------------------------- chapter 8: the backward pass
+
+MLP_PAGES = [p for p in toc_pages() if p.startswith("chapters/08_")]
+
+# The stepper: which step is shown, what it says, which panels it frames, and its buttons.
+STEP = """(root) => ({
+  current: Number(root.querySelector('.ge-steps').dataset.current),
+  text: root.querySelector('.ge-step').textContent,
+  reads: Array.from(root.querySelectorAll('.ge-array[data-step-role="reads"]')).map((p) => p.dataset.panel),
+  writes: Array.from(root.querySelectorAll('.ge-array[data-step-role="writes"]')).map((p) => p.dataset.panel),
+  tags: Array.from(root.querySelectorAll('.ge-array')).filter((p) => p.querySelector('.ge-step-tag').textContent)
+    .map((p) => p.dataset.panel),
+  prev: root.querySelector('button[data-step="prev"]').disabled,
+  next: root.querySelector('button[data-step="next"]').disabled,
+})"""
+
+
+def check_step(root, spec: structure.Spec, shapes: dict[str, int], k: int, pointed: bool = True) -> None:
+    """Step k frames exactly the arrays it reads and writes, names its chapter's rule, and (once the
+    reader has moved to it: ``pointed``) points at an entry it writes, whose lights are gradlib.structure's."""
+    step, shown = spec.steps[k], root.evaluate(STEP)
+    assert shown["current"] == k
+    assert sorted(shown["reads"]) == sorted(step.reads) and sorted(shown["writes"]) == sorted(step.writes)
+    assert sorted(shown["tags"]) == sorted([*step.reads, *step.writes]), "the frames are also said in words"
+    assert shown["text"].startswith(f"Step {k + 1} of {len(spec.steps)}: {step.title}")
+    assert step.rule in shown["text"] and step.code in shown["text"]
+    assert (shown["prev"], shown["next"]) == (k == 0, k == len(spec.steps) - 1)
+    view = root.evaluate(READ)
+    assert len(view["selected"]) == 1 and (view["selected"][0].split("|")[0] == step.writes[0] or not pointed)
+    name, index = view["selected"][0].split("|")
+    index = tuple(map(int, index.split(",")))
+    lit = structure.lights(spec, shapes, name, index)
+    assert set(view["lit"]) == {key(n, i) for n, indices in lit.items() for i in indices}
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("book_page", MLP_PAGES, ids=lambda p: p.removesuffix(".html"))
+def test_backward_pass_explorer_on_the_static_page(open_page, book_html, book_page):
+    """Chapter 8's explorer, no kernel: grids, numbers and lights at several shapes (the checks of
+    every chapter), then the step buttons walk the backward pass forwards and back."""
+    page = open_page(book_page)
+    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
+    explorers = page.locator(".gradlib-explorer")
+    assert explorers.count() == 1, "the explorer renders exactly once"
+    root = page.locator('.gradlib-explorer[data-rule="mlp"]')
+    root.scroll_into_view_if_needed()
+    spec = structure.spec("mlp")
+    names = [d.name for d in spec.dims]
+    assert names == ["N", "D", "H", "C"]
+
+    # the first step is shown at load (the forward pass), pointing at the entry chosen in Python
+    check_step(root, spec, spec.default_shapes, 0, pointed=False)
+    assert root.evaluate(READ)["selected"] == [key(*spec.select)]
+    current = dict(spec.default_shapes)
+    for shapes in [dict.fromkeys(names, 1), dict.fromkeys(names, 6), dict(zip(names, (2, 5, 1, 3))),
+                   dict(zip(names, (6, 1, 4, 2))), dict(zip(names, (3, 2, 6, 1)))]:
+        for dim, size in shapes.items():
+            if current[dim] != size:
+                set_slider(root, dim, size)
+                current[dim] = size
+        view = check_view(root, spec, shapes, points=2)
+        assert view["source"] == "page"
+        assert root.evaluate(STEP)["current"] == 0, "a change of shape keeps the step"
+    lopsided = dict(zip(names, (2, 3, 2, 3)))
+    for dim, size in lopsided.items():
+        set_slider(root, dim, size)
+    check_view(root, spec, lopsided, points=None)  # every entry of every array once
+
+    # the buttons: to the last step, then back to the first
+    for k in range(1, len(spec.steps)):
+        root.locator('button[data-step="next"]').click()
+        check_step(root, spec, lopsided, k)
+    root.locator('button[data-step="next"]').click(force=True)  # disabled at the last step: nothing moves
+    assert root.evaluate(STEP)["current"] == len(spec.steps) - 1
+    set_slider(root, "N", 4)
+    lopsided["N"] = 4
+    check_step(root, spec, lopsided, len(spec.steps) - 1)
+    for k in reversed(range(len(spec.steps) - 1)):
+        root.locator('button[data-step="prev"]').click()
+        check_step(root, spec, lopsided, k)
+    # keyboard: the buttons are buttons, reachable and pressed with the keyboard
+    root.locator('button[data-step="next"]').focus()
+    page.keyboard.press("Enter")
+    check_step(root, spec, lopsided, 1)
+    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
 
 
 # --------------------------------------------------------------------------- with a kernel
