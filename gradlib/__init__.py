@@ -18,5 +18,6 @@ from gradlib.display import show_lines, show_source
 
 __all__ = [
     "CheckResult", "GradlibError", "broadcast_add", "broadcast_mul", "check_gradient", "jacobian",
-    "matmul", "matvec", "mlp", "numerical_gradient", "numerical_jacobian", "show_lines", "show_source", "softmax_xent", "vecmat",
+    "matmul", "matvec", "mlp", "numerical_gradient", "numerical_jacobian", "show_lines", "show_source",
+    "softmax_xent", "vecmat",
 ]

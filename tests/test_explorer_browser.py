@@ -309,9 +309,11 @@ NOTEBOOK = {
 
 
 @pytest.fixture
-def jupyterlab(tmp_path):
-    """A JupyterLab server (the venv's) on a free local port, serving a notebook that shows an explorer."""
-    (tmp_path / "explore.ipynb").write_text(json.dumps(NOTEBOOK))
+def jupyterlab(tmp_path, request):
+    """A JupyterLab server (the venv's) on a free local port, serving a notebook that shows an explorer
+    (of matmul, or of the rule given by indirect parametrisation)."""
+    rule = getattr(request, "param", "matmul")
+    (tmp_path / "explore.ipynb").write_text(json.dumps(NOTEBOOK).replace("Explorer('matmul')", f"Explorer('{rule}')"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -378,6 +380,44 @@ def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
         output.wait_for(timeout=20_000)
         assert output.inner_text().strip() == ("{'n': 5, 'm': 4, 'p': 2} {'n': 5, 'm': 4, 'p': 2} "
                                                "{'array': 'dX', 'index': [4, 3]}")
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("jupyterlab", ["mlp"], indirect=True)
+def test_backward_pass_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
+    """Chapter 8's explorer with a kernel: gradlib.mlp's numbers, also after a slider move, and the steps."""
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.route("**/*", lambda route, request: route.continue_() if request.url.startswith("http://127.0.0.1")
+                   else route.abort())
+        page.goto(jupyterlab)
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+        choose = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+        try:  # JupyterLab may ask which kernel to start
+            choose.click(timeout=5_000)
+        except Exception:  # playwright's TimeoutError: no dialog
+            pass
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        root = page.locator(".gradlib-explorer")
+        root.wait_for(timeout=60_000)
+        assert root.get_attribute("data-rule") == "mlp"
+        spec = structure.spec("mlp")
+        check_view(root, spec, spec.default_shapes, points=1)
+        assert root.evaluate(READ)["source"] == "gradlib"
+        set_slider(root, "N", 5)
+        page.wait_for_function("document.querySelector('.ge-status').dataset.source === 'gradlib'"
+                               " && document.querySelectorAll('[data-array=X]').length === 5 * 3", timeout=20_000)
+        shapes = {**spec.default_shapes, "N": 5}
+        check_view(root, spec, shapes, points=1)
+        root.locator('button[data-step="next"]').click()
+        check_step(root, spec, shapes, 1)
+        assert root.evaluate(READ)["source"] == "gradlib"
         assert errors == []
     finally:
         context.close()
