@@ -8,6 +8,7 @@ the derivative is clearly nonzero), and must equal :func:`structure.lights` in b
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 from typing import Callable
 
@@ -363,6 +364,8 @@ def test_mlp_one_hot_rows_and_steps():
     for step in MLP.steps:
         reads = {o for r in MLP.relations if r.target in step.writes for t in r.terms for o in t.operands}
         assert reads - set(step.writes) == set(step.reads), step.title
+    source = inspect.getsource(gradlib.mlp.trace)  # each step quotes gradlib.mlp's own lines
+    assert all(part in source for step in MLP.steps for part in step.code.split(" ... ")), "a step's code drifted"
     assert [s.rule.split(",")[0] for s in MLP.steps[1:]] == ["chapter 2", "chapter 6", "chapter 5", "chapter 1",
                                                             "chapter 6", "chapter 5"]
 
