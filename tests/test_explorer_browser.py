@@ -10,6 +10,7 @@ numbers the page computed itself against gradlib. Keyboard use is checked once p
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -340,17 +342,17 @@ def jupyterlab(tmp_path, request):
         server.wait(timeout=30)
 
 
-def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
-    """With a kernel: a slider move goes to Python, gradlib computes, the page shows gradlib's numbers,
-    and a click tells the kernel which entry the reader picked."""
+@contextlib.contextmanager
+def lab_explorer(browser, url: str, rule: str) -> Iterator[tuple]:
+    """JupyterLab at ``url`` with every cell run: (page, the explorer's root, the page's errors so far)."""
     context = browser.new_context(viewport={"width": 1300, "height": 1000})
     try:
         page = context.new_page()
-        errors = []
+        errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.route("**/*", lambda route, request: route.continue_() if request.url.startswith("http://127.0.0.1")
                    else route.abort())
-        page.goto(jupyterlab)
+        page.goto(url)
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
         choose = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
         try:  # JupyterLab may ask which kernel to start
@@ -361,7 +363,16 @@ def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         root = page.locator(".gradlib-explorer")
         root.wait_for(timeout=60_000)
-        assert root.count() == 1 and root.get_attribute("data-rule") == "matmul"
+        assert root.count() == 1 and root.get_attribute("data-rule") == rule
+        yield page, root, errors
+    finally:
+        context.close()
+
+
+def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
+    """With a kernel: a slider move goes to Python, gradlib computes, the page shows gradlib's numbers,
+    and a click tells the kernel which entry the reader picked."""
+    with lab_explorer(browser, jupyterlab, "matmul") as (page, root, errors):
         spec = structure.spec("matmul")
         check_view(root, spec, spec.default_shapes, points=1)
         assert root.evaluate(READ)["source"] == "gradlib"
@@ -381,32 +392,12 @@ def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
         assert output.inner_text().strip() == ("{'n': 5, 'm': 4, 'p': 2} {'n': 5, 'm': 4, 'p': 2} "
                                                "{'array': 'dX', 'index': [4, 3]}")
         assert errors == []
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("jupyterlab", ["mlp"], indirect=True)
 def test_backward_pass_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
     """Chapter 8's explorer with a kernel: gradlib.mlp's numbers, also after a slider move, and the steps."""
-    context = browser.new_context(viewport={"width": 1300, "height": 1000})
-    try:
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.route("**/*", lambda route, request: route.continue_() if request.url.startswith("http://127.0.0.1")
-                   else route.abort())
-        page.goto(jupyterlab)
-        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
-        choose = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
-        try:  # JupyterLab may ask which kernel to start
-            choose.click(timeout=5_000)
-        except Exception:  # playwright's TimeoutError: no dialog
-            pass
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        root = page.locator(".gradlib-explorer")
-        root.wait_for(timeout=60_000)
-        assert root.get_attribute("data-rule") == "mlp"
+    with lab_explorer(browser, jupyterlab, "mlp") as (page, root, errors):
         spec = structure.spec("mlp")
         check_view(root, spec, spec.default_shapes, points=1)
         assert root.evaluate(READ)["source"] == "gradlib"
@@ -419,5 +410,3 @@ def test_backward_pass_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jup
         check_step(root, spec, shapes, 1)
         assert root.evaluate(READ)["source"] == "gradlib"
         assert errors == []
-    finally:
-        context.close()
