@@ -1,6 +1,6 @@
 """How fast each chapter's explorer re-renders in Chromium: a shape change, and a pointer move.
 
-    .venv/bin/python benchmarks/bench_explorer.py [path/to/_build/html] [--repeat N]
+    .venv/bin/python benchmarks/bench_explorer.py [path/to/_build/html] [--repeat N] [--only 08_]
 
 Opens every rule chapter of a built book (default ``_build/html``; build it first) through the same
 local server and offline routing as the browser tests (tests/booksite.py: ``BookSite.open`` brings
@@ -60,10 +60,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("html", nargs="?", default=str(ROOT / "_build" / "html"))
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="", help="only the chapters whose path contains this text")
     args = parser.parse_args()
     html = Path(args.html).resolve()
     pages = [p for p in booksite.toc_pages(html.parents[1] if (html.parents[1] / "_toc.yml").is_file() else ROOT)
-             if re.match(r"chapters/0[1-7]_", p)]
+             if re.match(r"chapters/0[1-8]_", p) and args.only in p]
 
     rows = []
     with booksite.serve(html) as url, booksite.launch_browser() as browser:

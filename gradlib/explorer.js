@@ -136,6 +136,16 @@ function softmax(v) {
   return { shape: v.shape, data: e.map((t) => t / total) };
 }
 
+function softmaxRows(v) {  // a softmax per row of an (n, c) matrix
+  const [n, c] = v.shape;
+  const out = zeros(v.shape);
+  for (let i = 0; i < n; i++) {
+    const row = softmax({ shape: [c], data: v.data.slice(i * c, (i + 1) * c) });
+    out.data.set(row.data, i * c);
+  }
+  return out;
+}
+
 function jacobianOf(f, entry) {  // (m, n) from a function of (i, j) of the square case
   const n = f.shape[0];
   const out = zeros([n, n]);
@@ -148,6 +158,9 @@ const FUNCTIONS = {
   product: einsum,
   softmax: (term, [v]) => softmax(v),
   tanh: (term, [v]) => ({ shape: v.shape, data: v.data.map(Math.tanh) }),
+  relu: (term, [v]) => ({ shape: v.shape, data: v.data.map((t) => Math.max(t, 0)) }),
+  relu_mask: (term, [g, a]) => ({ shape: g.shape, data: g.data.map((t, k) => (a.data[k] > 0 ? t : 0)) }),
+  softmax_rows: (term, [v]) => softmaxRows(v),
   jacobian_linear: (term, [A]) => ({ shape: A.shape, data: Float64Array.from(A.data) }),
   jacobian_tanh: (term, [f]) => jacobianOf(f, (fi, fj, same) => (same ? 1 - fi * fi : 0)),
   jacobian_softmax: (term, [f]) => jacobianOf(f, (fi, fj, same) => (same ? fi : 0) - fi * fj),
@@ -162,7 +175,8 @@ export function givenArrays(spec, shapes, values, params) {
     const result = zeros(shape);
     for (const index of allIndices(shape)) {
       let v;
-      if (array.onehot) v = index[0] === params[array.onehot] ? 1 : 0;
+      if (array.onehot && shape.length === 2) v = index[1] === index[0] % shape[1] ? 1 : 0;  // row i: class i mod C
+      else if (array.onehot) v = index[0] === params[array.onehot] ? 1 : 0;
       else v = index.reduce((row, i) => row[i], values[array.name]);
       result.data[flat(shape, index)] = v;
     }
@@ -179,7 +193,8 @@ export function evaluate(spec, shapes, given) {
     const total = zeros(shape);
     for (const term of relation.terms) {
       const value = FUNCTIONS[term.fn](term, term.operands.map((o) => arrays[o]), shapes, shape);
-      value.data.forEach((v, k) => { total.data[k] += term.sign * v; });
+      const divide = term.mean_over ? shapes[term.letters[term.mean_over]] : 1;  // the 1/N of a mean
+      value.data.forEach((v, k) => { total.data[k] += (term.sign * v) / divide; });
     }
     arrays[relation.target] = total;
   }
@@ -196,6 +211,7 @@ const factor = (v) => (fmt(v).startsWith(MINUS) ? `(${fmt(v)})` : fmt(v));
 
 // Symbolic text of one term at `entry` (the twin of structure._term_text).
 function termText(spec, term, entry) {
+  if (term.mean_over) return `${termText(spec, { ...term, mean_over: "" }, entry)} / ${term.letters[term.mean_over]}`;
   const { inputs, output } = splitPattern(term.pattern);
   const bound = {};
   [...output].forEach((c, k) => { bound[c] = entry[k]; });
@@ -207,6 +223,9 @@ function termText(spec, term, entry) {
   }
   if (term.fn === "softmax") return `softmax(${names[0]})[${entry[0]}]`;
   if (term.fn === "tanh") return `tanh(${entryText(names[0], entry)})`;
+  if (term.fn === "relu") return `max(0, ${entryText(names[0], entry)})`;
+  if (term.fn === "relu_mask") return `${entryText(names[0], entry)} \u00d7 1[${entryText(names[1], entry)} > 0]`;
+  if (term.fn === "softmax_rows") return `softmax(${names[0]}[${entry[0]},:])[${entry[1]}]`;
   const [i, j] = entry;
   const f = entryText(names[names.length - 2], [i]);
   const derivative = `\u2202${f}/\u2202${entryText(names[names.length - 1], [j])}`;
@@ -218,6 +237,10 @@ function termText(spec, term, entry) {
 
 // The same term with the numbers filled in, and a remark where one helps.
 function termNumbers(spec, shapes, term, entry, arrays) {
+  if (term.mean_over) {
+    const { text, note } = termNumbers(spec, shapes, { ...term, mean_over: "" }, entry, arrays);
+    return { text: text && `${text.includes(" ") ? `(${text})` : text} / ${shapes[term.letters[term.mean_over]]}`, note };
+  }
   const { inputs, output } = splitPattern(term.pattern);
   const ops = term.operands.map((o) => arrays[o]);
   if (term.fn === "product") {
@@ -238,6 +261,17 @@ function termNumbers(spec, shapes, term, entry, arrays) {
     return { text, note };
   }
   if (term.fn === "tanh") return { text: `tanh(${fmt(get(ops[0], entry))})` };
+  if (term.fn === "relu") return { text: `max(0, ${fmt(get(ops[0], entry))})` };
+  if (term.fn === "relu_mask") {
+    const on = get(ops[1], entry) > 0;
+    const a = entryText(label(spec, term.operands[1]), entry);
+    return { text: `${factor(get(ops[0], entry))} \u00d7 ${on ? 1 : 0}`, note: on ? "" : `${a} \u2264 0: the unit is off and passes nothing back` };
+  }
+  if (term.fn === "softmax_rows") {
+    const c = shapes[term.letters[term.constant_if_one]];
+    const note = c === 1 ? `with one class, softmax(${label(spec, term.operands[0])}[${entry[0]},:]) is always 1 and depends on nothing` : "";
+    return { text: fmt(softmaxRows(ops[0]).data[flat(ops[0].shape, entry)]), note };
+  }
   const [i, j] = entry;
   if (term.fn === "jacobian_linear") return { text: fmt(get(ops[0], entry)) };
   const f = ops[0];
@@ -344,13 +378,14 @@ function render({ model, el }) {
   const specs = model.get("specs");
   const state = {
     variant: model.get("variant"), shapes: { ...model.get("shapes") }, params: { ...model.get("params") },
-    pinned: null, selected: null,
+    pinned: null, selected: null, step: 0,
   };
   let spec, deps, arrays, cells, source;
   const root = element("div", { class: "gradlib-explorer", "data-rule": model.get("rule") });
   const head = element("div", { class: "ge-head" });
   const controls = element("div", { class: "ge-controls" });
   const board = element("div", { class: "ge-board" });
+  const stepper = element("div", { class: "ge-steps" });  // chained specs (chapter 8): walk the pass
   const captionEl = element("p", { class: "ge-caption", "aria-live": "polite" });
   const status = element("p", { class: "ge-status" });
   const legend = element("p", { class: "ge-legend" });
@@ -358,7 +393,7 @@ function render({ model, el }) {
     + '<span class="ge-key ge-key-lit">0.00</span> the entries it is computed from, or feeds '
     + '<span class="ge-scale" aria-hidden="true"></span> colour: blue below 0, white at 0, red above. '
     + 'Indices count from 0, as in code (the math counts from 1).';
-  root.append(head, controls, board, captionEl, status, legend);
+  root.append(head, controls, stepper, board, captionEl, status, legend);
   el.replaceChildren(root);
 
   const clampParams = () => {
@@ -416,6 +451,43 @@ function render({ model, el }) {
     }
   }
 
+  function buildStepper() {
+    stepper.replaceChildren();
+    stepper.hidden = !spec.steps.length;
+    if (!spec.steps.length) return;
+    const prev = element("button", { type: "button", "data-step": "prev", class: "ge-step-button" }, "\u2190 previous step");
+    const next = element("button", { type: "button", "data-step": "next", class: "ge-step-button" }, "next step \u2192");
+    const text = element("p", { class: "ge-step", "aria-live": "polite" });
+    prev.addEventListener("click", () => goToStep(state.step - 1));
+    next.addEventListener("click", () => goToStep(state.step + 1));
+    stepper.append(prev, next, text);
+  }
+
+  function markStep() {  // the panels the current step reads and writes, and its description
+    if (!spec.steps.length) return;
+    const step = spec.steps[state.step];
+    const names = (list) => list.map((n) => label(spec, n)).join(", ");
+    stepper.querySelector(".ge-step").textContent = `Step ${state.step + 1} of ${spec.steps.length}: ${step.title} `
+      + `\u2014 ${step.rule}. Reads ${names(step.reads)}; writes ${names(step.writes)}. In gradlib.mlp: ${step.code}`;
+    stepper.querySelector('[data-step="prev"]').disabled = state.step === 0;
+    stepper.querySelector('[data-step="next"]').disabled = state.step === spec.steps.length - 1;
+    stepper.dataset.current = String(state.step);
+    for (const panel of board.querySelectorAll(".ge-array")) {
+      const role = step.writes.includes(panel.dataset.panel) ? "writes" : step.reads.includes(panel.dataset.panel) ? "reads" : "";
+      if (role) panel.dataset.stepRole = role; else delete panel.dataset.stepRole;
+      panel.querySelector(".ge-step-tag").textContent = role ? ` (${role === "writes" ? "written" : "read"} in this step)` : "";
+    }
+  }
+
+  function goToStep(n) {  // show step n and point at one entry it writes, so its lights show
+    state.step = Math.max(0, Math.min(spec.steps.length - 1, n));
+    markStep();
+    const target = spec.steps[state.step].writes[0];
+    const k = key(target, shapeOf(spec, target, state.shapes).map((s) => Math.min(1, s - 1)));
+    state.pinned = k;
+    select(k, false);
+  }
+
   function syncSliders() {  // slider positions and the true-class slider's range after a change
     clampParams();  // an echo from the model can bring back a class the new shapes no longer have
     for (const input of controls.querySelectorAll("input[type=range]")) {
@@ -452,17 +524,18 @@ function render({ model, el }) {
       const members = spec.arrays.filter((a) => a.role === role);
       if (!members.length) continue;
       const group = element("div", { class: "ge-group", "data-role": role });
-      const title = spec.rule === "jacobian" && role === "gradient" ? "Jacobian" : ROLE_TITLES[role];
+      const titles = { ...ROLE_TITLES, ...Object.fromEntries(spec.group_titles || []) };
+      const title = spec.rule === "jacobian" && role === "gradient" ? "Jacobian" : titles[role];
       group.append(element("div", { class: "ge-group-title" }, title));
       const panels = element("div", { class: "ge-panels" });
       for (const array of members) {
         const shape = shapeOf(spec, array.name, state.shapes);
         const [rows, cols] = shape.length === 2 ? shape : array.orientation === "column" ? [shape[0], 1] : [1, shape[0]];
-        const panel = element("div", { class: "ge-array" });
+        const panel = element("div", { class: "ge-array", "data-panel": array.name });
         const dims = array.dims.join("\u00d7");
         const name = array.label || array.name;
         const heading = element("div", { class: "ge-array-title" });
-        heading.append(element("b", {}, name), ` ${dims} = ${shape.join("\u00d7")}`);
+        heading.append(element("b", {}, name), ` ${dims} = ${shape.join("\u00d7")}`, element("span", { class: "ge-step-tag" }));
         const grid = element("div", { class: "ge-grid", role: "group", "aria-label": `${name}: ${array.meaning}, ${rows} by ${cols}` });
         grid.style.gridTemplateColumns = `repeat(${cols}, auto)`;
         const indices = allIndices(shape);
@@ -555,6 +628,7 @@ function render({ model, el }) {
     const wanted = clampedSelection(state.pinned) || key(spec.select.array, spec.select.index);
     state.pinned = clampedSelection(wanted);
     select(state.pinned, false);
+    markStep();
   }
 
   const cellOf = (event) => event.target.closest && event.target.closest(".ge-cell");
@@ -577,6 +651,7 @@ function render({ model, el }) {
   const initial = model.get("selection");
   if (initial && initial.array) state.pinned = key(initial.array, initial.index);
   buildControls();
+  buildStepper();
   rebuild();
 
   // Changes from Python (or the echo of our own): redo only what changed.
@@ -585,7 +660,7 @@ function render({ model, el }) {
     if (variant === state.variant && sameDict(shapes, state.shapes) && sameDict(params, state.params)) return;
     const variantChanged = variant !== state.variant;
     Object.assign(state, { variant, shapes: { ...shapes }, params: { ...params } });
-    if (variantChanged) buildControls(); else syncSliders();
+    if (variantChanged) { buildControls(); buildStepper(); } else syncSliders();
     rebuild();
   };
   const onComputed = () => { computeArrays(); paint(); };

@@ -69,6 +69,8 @@ class Explorer(anywidget.AnyWidget):
         self._check(spec, shapes, params)
         values = structure.random_values(rule, seed)
         target, index = select if select is not None else spec.select
+        if select is None:  # the default entry, moved inside small shapes
+            index = tuple(min(i, s - 1) for i, s in zip(index, spec.shape(target, shapes)))
         index = structure.check_entry(spec, shapes, target, index, RULE) if target in [a.name for a in spec.arrays] \
             else _unknown_array(spec, target)
         super().__init__(

@@ -136,3 +136,50 @@ def figure(rule: str, shapes: Mapping[str, int] | None = None,
                loc="outside lower center", ncols=2, frameon=False, fontsize=9, handleheight=1.4, handlelength=1.8,
                title=index_note(spec.array(picks[0][0]).text, picks[0][1]), title_fontsize=9)
     return fig
+
+
+# --- chapter 8: the network as a computational graph ------------------------------------------------
+
+#: The forward chain of gradlib.mlp: (operation, chapter, parameter it brings in, array it makes).
+_CHAIN = (("X W1", "ch. 5", "W1", "Z1"), ("+ b1", "ch. 6", "b1", "A"), ("relu", "ch. 1", "", "H"),
+          ("H W2", "ch. 5", "W2", "Z2"), ("+ b2", "ch. 6", "b2", "L"), ("mean xent", "ch. 2", "t", "J"))
+_SHAPES = {"X": "N×D", "W1": "D×H", "Z1": "N×H", "b1": "H", "A": "N×H", "H": "N×H", "W2": "H×C",
+           "Z2": "N×C", "b2": "C", "L": "N×C", "t": "N (classes)", "J": "scalar"}
+
+
+def graph() -> Figure:
+    """gradlib.mlp as a computational graph: the forward chain left to right (solid arrows, each
+    operation labelled with its chapter), parameters coming in from above (each with the shape of its
+    gradient, which is its own), every array with its shape, and the backward pass right to left
+    underneath (dashed arrows, each carrying the gradient of J with respect to the array it leaves)."""
+    fig = StructureFigure(figsize=(11.5, 3.9), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_xlim(-0.6, 13.8)
+    ax.set_ylim(-2.45, 2.45)
+    ax.axis("off")
+    box = dict(boxstyle="round,pad=0.35", facecolor="white", edgecolor="black", linewidth=1.2)
+    op_box = dict(boxstyle="round4,pad=0.3", facecolor="#e6e6e6", edgecolor="black", linewidth=0.9)
+    arrow = dict(arrowstyle="-|>", color="black", linewidth=1.3, shrinkA=16, shrinkB=16)
+    back = dict(arrow, linestyle="--", color="#333333", shrinkA=4, shrinkB=4)
+
+    def node(x: float, y: float, name: str) -> None:
+        ax.text(x, y, f"{name}\n{_SHAPES[name]}", ha="center", va="center", fontsize=9.5, bbox=box)
+
+    node(0, 0, "X")
+    x = 0.0
+    for op, chapter, param, made in _CHAIN:
+        ox, nx = x + 1.1, x + 2.2
+        ax.text(ox, 0, f"{op}\n{chapter}", ha="center", va="center", fontsize=8, bbox=op_box)
+        ax.annotate("", (ox - 0.42, 0), (x, 0), arrowprops=dict(arrow, shrinkB=0))
+        ax.annotate("", (nx, 0), (ox + 0.42, 0), arrowprops=dict(arrow, shrinkA=0))
+        if param:
+            node(ox, 1.75, param)
+            ax.annotate("", (ox, 0.32), (ox, 1.75), arrowprops=dict(arrow, shrinkB=0, shrinkA=18))
+        node(nx, 0, made)
+        if made != "J":  # the gradient of J with respect to this array goes back to the operation that made it
+            ax.annotate("", (ox, -1.15), (nx, -1.15), arrowprops=back)
+            ax.text((ox + nx) / 2, -1.3, f"∂J/∂{made}\n{_SHAPES[made]}", ha="center", va="top", fontsize=8)
+        x = nx
+    ax.text(0, 1.0, "forward →", ha="center", va="center", fontsize=8.5)
+    ax.text(0, -1.15, "← backward", ha="center", va="center", fontsize=8.5)
+    return fig

@@ -21,6 +21,13 @@ Not everything is a product. A term names the function that turns its operands i
 entry c) and ``"tanh"`` (``"i->i"``) are the maps of chapters 1 and 2; ``"jacobian_*"`` fill the
 Jacobian of chapter 1's maps, whose entry (i, j) is *defined* as df_i/dx_j, so its pattern
 ``"i,j->ij"`` over (f, x) lights f_i and x_j.
+
+Chapter 8 chains the rules into a network (:data:`MLP`): relations are evaluated in order, so a
+later one reads the arrays earlier ones computed, and the lights of an entry are what its own step
+reads (one link of the chain, as in every other explorer). Three functions serve it: ``"relu"``,
+``"relu_mask"`` (dH ⊙ 1[A > 0], chapter 1's diagonal Jacobian) and ``"softmax_rows"`` (a softmax
+per row, ``"nc->ni"``); a term's ``mean_over`` letter divides it by that dimension's size (the 1/N
+of a mean). Its ``steps`` walk the backward pass for the explorer's step buttons.
 """
 from __future__ import annotations
 
@@ -57,7 +64,9 @@ class Array:
     """An array of the rule, named as in the book (``dW``, ``r``, ``theta``), with one dim per axis.
 
     ``orientation`` says how a vector is written in the notes (``"row"`` or ``"column"``);
-    ``onehot`` names the parameter whose value is the hot entry (softmax_xent's y and t).
+    ``onehot`` names the parameter whose value is the hot entry (softmax_xent's y and t). A one-hot
+    *matrix* (chapter 8's Y, one row per example) has row i hot at class ``i mod C`` (code index),
+    and ``onehot`` names the vector of those classes as gradlib takes it (``t``).
     """
 
     name: str
@@ -80,7 +89,8 @@ class Term:
 
     Output letters are fixed by the target entry, the others run over their whole dimension.
     ``constant_if_one`` names a letter over which the term is constant when its dimension has one
-    entry (a softmax over one class is always 1, so it depends on nothing).
+    entry (a softmax over one class is always 1, so it depends on nothing). ``mean_over`` names a
+    letter whose dimension's size divides the term (the 1/N of a mean over the rows).
     """
 
     pattern: str
@@ -88,6 +98,7 @@ class Term:
     fn: str = "product"
     sign: int = 1
     constant_if_one: str = ""
+    mean_over: str = ""
 
     @property
     def inputs(self) -> list[str]:
@@ -121,7 +132,9 @@ class Call:
     """How gradlib computes ``returns`` from ``args``: ``gradlib.<function>(*args)``.
 
     With ``factory``, ``function`` builds an object first: ``Call("jacobian.linear", ("x",), ("f",),
-    factory=("A",), method="forward")`` is ``gradlib.jacobian.linear(A).forward(x)``.
+    factory=("A",), method="forward")`` is ``gradlib.jacobian.linear(A).forward(x)``. With ``pack``,
+    those arrays go first as one dict (``gradlib.mlp.trace(params, X, t)``); a function that returns a
+    dict is read by the names in ``returns``.
     """
 
     function: str
@@ -129,6 +142,18 @@ class Call:
     returns: tuple[str, ...]
     factory: tuple[str, ...] = ()
     method: str = ""
+    pack: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a chained spec's pass (chapter 8): what it computes, with which chapter's rule."""
+
+    title: str
+    rule: str
+    code: str
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -144,6 +169,8 @@ class Spec:
     library: tuple[Call, ...]
     select: tuple[str, Index]
     params: tuple[Param, ...] = ()
+    steps: tuple[Step, ...] = ()
+    group_titles: tuple[tuple[str, str], ...] = ()
 
     def array(self, name: str) -> Array:
         for array in self.arrays:
@@ -296,10 +323,69 @@ JACOBIAN = (
                        Call("jacobian.softmax.jacobian", ("x",), ("J",)))),
 )
 
+def _sum_of(target: str, *terms: tuple[str, tuple[str, ...]]) -> Relation:
+    return Relation(target, tuple(Term(pattern, operands) for pattern, operands in terms))
+
+
+_MLP_FORWARD = ("A", "H", "L")
+MLP = Spec(
+    "mlp", "", "A two-layer network: A = X W1 + b1, H = relu(A), L = H W2 + b2, J = mean cross-entropy",
+    dims=(Dim("N", "examples, rows of X", 4), Dim("D", "inputs, columns of X", 3),
+          Dim("H", "hidden units", 4), Dim("C", "classes", 3)),
+    arrays=(_matrix("X", "ND", "input", "the inputs, one example per row"),
+            _matrix("W1", "DH", "input", "the first layer's weights"),
+            _vector("b1", "H", "input", "the first layer's bias", "row"),
+            _matrix("W2", "HC", "input", "the second layer's weights"),
+            _vector("b2", "C", "input", "the second layer's bias", "row"),
+            _matrix("Y", "NC", "input", "one-hot classes: row i is hot at tᵢ = i mod C (counting from 0)",
+                    onehot="t"),
+            _matrix("A", "NH", "output", "A = X W1 + b1, the pre-activations"),
+            _matrix("H", "NH", "output", "H = relu(A), the hidden layer"),
+            _matrix("L", "NC", "output", "L = H W2 + b2, the logits"),
+            _matrix("dL", "NC", "gradient", "∂J/∂L = (softmax(L) − Y) / N (chapter 2)"),
+            _vector("db2", "C", "gradient", "∂J/∂b2 = Σᵢ (∂J/∂L)ᵢ, the column sums (chapter 6)", "row"),
+            _matrix("dW2", "HC", "gradient", "∂J/∂W2 = Hᵀ ∂J/∂L (chapter 5)"),
+            _matrix("dH", "NH", "gradient", "∂J/∂H = (∂J/∂L) W2ᵀ (chapter 5)"),
+            _matrix("dA", "NH", "gradient", "∂J/∂A = ∂J/∂H ⊙ 1[A > 0] (chapter 1)"),
+            _vector("db1", "H", "gradient", "∂J/∂b1 = Σᵢ (∂J/∂A)ᵢ, the column sums (chapter 6)", "row"),
+            _matrix("dW1", "DH", "gradient", "∂J/∂W1 = Xᵀ ∂J/∂A (chapter 5)")),
+    relations=(_sum_of("A", ("nd,dh->nh", ("X", "W1")), ("h->nh", ("b1",))),
+               Relation("H", (Term("nh->nh", ("A",), fn="relu"),)),
+               _sum_of("L", ("nh,hc->nc", ("H", "W2")), ("c->nc", ("b2",))),
+               Relation("dL", (Term("nc->ni", ("L",), fn="softmax_rows", constant_if_one="c", mean_over="n"),
+                               Term("ni->ni", ("Y",), sign=-1, mean_over="n"))),
+               _product("db2", "nc->c", "dL"),
+               _product("dW2", "nh,nc->hc", "H", "dL"),
+               _product("dH", "nc,hc->nh", "dL", "W2"),
+               Relation("dA", (Term("nh,nh->nh", ("dH", "A"), fn="relu_mask"),)),
+               _product("db1", "nh->h", "dA"),
+               _product("dW1", "nd,nh->dh", "X", "dA")),
+    library=(Call("mlp.trace", ("X", "t"), (*_MLP_FORWARD, "dL", "db2", "dW2", "dH", "dA", "db1", "dW1"),
+                  pack=("W1", "b1", "W2", "b2")),),
+    select=("dW1", (1, 2)),
+    steps=(Step("forward pass: A = X W1 + b1, H = relu(A), L = H W2 + b2", "chapters 5, 6 and 1",
+                "Z1 = matmul.forward(X, W1) ... L = broadcast_add.forward(Z2, b2)", ("X", "W1", "b1", "W2", "b2"),
+                _MLP_FORWARD),
+           Step("dL = (softmax(L) − Y) / N", "chapter 2, softmax cross-entropy (the 1/N of the mean)",
+                "dL = softmax_xent.backward(L, t)", ("L", "Y"), ("dL",)),
+           Step("db2 = Σᵢ dL[i,:]", "chapter 6, broadcast add (b2 is added to every row: sum over the batch)",
+                "dZ2, db2 = broadcast_add.backward(dL, Z2, b2)", ("dL",), ("db2",)),
+           Step("dW2 = Hᵀ dL, dH = dL W2ᵀ", "chapter 5, matrix times matrix",
+                "dH, dW2 = matmul.backward(dZ2, H, W2)", ("dL", "H", "W2"), ("dW2", "dH")),
+           Step("dA = dH ⊙ 1[A > 0]", "chapter 1, an elementwise map (diagonal Jacobian)",
+                "dA = dH * (A.real > 0)", ("dH", "A"), ("dA",)),
+           Step("db1 = Σᵢ dA[i,:]", "chapter 6, broadcast add (sum over the batch)",
+                "dZ1, db1 = broadcast_add.backward(dA, Z1, b1)", ("dA",), ("db1",)),
+           Step("dW1 = Xᵀ dA", "chapter 5, matrix times matrix",
+                "dX, dW1 = matmul.backward(dZ1, X, W1)", ("X", "dA"), ("dW1",))),
+    group_titles=(("output", "Forward pass"), ("gradient", "Backward pass")),
+)
+
 #: rule (the gradlib module name) -> its specs; every rule but jacobian has exactly one.
 SPECS: dict[str, tuple[Spec, ...]] = {
     "jacobian": JACOBIAN, "softmax_xent": (SOFTMAX_XENT,), "matvec": (MATVEC,), "vecmat": (VECMAT,),
     "matmul": (MATMUL,), "broadcast_add": (BROADCAST_ADD,), "broadcast_mul": (BROADCAST_MUL,),
+    "mlp": (MLP,),
 }
 RULES = tuple(SPECS)
 
@@ -404,6 +490,10 @@ def formula(spec: Spec, array: str, index: Any) -> str:
     return f"{_entry(spec.array(array).text, index)} = {' '.join(parts)}"
 
 
+def _relation_of(spec: Spec, term: Term) -> Relation:
+    return next(r for r in spec.relations if term in r.terms)
+
+
 def _entry(name: str, index: tuple) -> str:
     return f"{name}[{','.join(map(str, index))}]"
 
@@ -411,10 +501,19 @@ def _entry(name: str, index: tuple) -> str:
 def _term_text(spec: Spec, term: Term, index: Index) -> str:
     bound = dict(zip(term.output, index))
     names = [spec.array(o).text for o in term.operands]
+    if term.mean_over:
+        size = spec.dim(letter_dims(spec, _relation_of(spec, term), term)[term.mean_over]).name
+        return f"{_term_text(spec, dataclasses.replace(term, mean_over=''), index)} / {size}"
     if term.fn == "product":
         summed = "".join(sorted({c for s in term.inputs for c in s} - set(bound)))
         factors = " × ".join(_entry(n, tuple(bound.get(c, c) for c in s)) for n, s in zip(names, term.inputs))
         return f"Σ_{summed} {factors}" if summed else factors
+    if term.fn == "relu":
+        return f"max(0, {_entry(names[0], index)})"
+    if term.fn == "relu_mask":
+        return f"{_entry(names[0], index)} × 1[{_entry(names[1], index)} > 0]"
+    if term.fn == "softmax_rows":
+        return f"softmax({names[0]}[{index[0]},:])[{index[1]}]"
     if term.fn == "softmax":
         return f"softmax({names[0]})[{index[0]}]"
     if term.fn == "tanh":
@@ -438,14 +537,34 @@ def _softmax(v: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-#: fn name -> how a term's value is computed from its operands (the same list is in explorer.js).
-FUNCTIONS: dict[str, Callable[[str, list[np.ndarray]], np.ndarray]] = {
-    "product": lambda pattern, ops: np.einsum(pattern, *ops),
-    "softmax": lambda pattern, ops: _softmax(ops[0]),
-    "tanh": lambda pattern, ops: np.tanh(ops[0]),
-    "jacobian_linear": lambda pattern, ops: ops[0].copy(),
-    "jacobian_tanh": lambda pattern, ops: np.diag(1.0 - ops[0] ** 2),
-    "jacobian_softmax": lambda pattern, ops: np.diag(ops[0]) - np.outer(ops[0], ops[0]),
+def _softmax_rows(v: np.ndarray) -> np.ndarray:
+    e = np.exp(v - v.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _einsum(pattern: str, ops: list[np.ndarray], shape: Index) -> np.ndarray:
+    """np.einsum, plus broadcasting: an output letter no operand has (b1 in "h->nh") repeats the value."""
+    inputs, output = pattern.split("->")
+    kept = "".join(c for c in output if c in inputs)
+    value = np.einsum(f"{inputs}->{kept}", *ops)
+    if kept == output:
+        return value
+    value = value.reshape([value.shape[kept.index(c)] if c in kept else 1 for c in output])
+    return np.broadcast_to(value, shape).copy()
+
+
+#: fn name -> how a term's value (of the target's ``shape``) is computed from its operands (the
+#: same list is in explorer.js).
+FUNCTIONS: dict[str, Callable[[str, list[np.ndarray], Index], np.ndarray]] = {
+    "product": _einsum,
+    "softmax": lambda pattern, ops, shape: _softmax(ops[0]),
+    "tanh": lambda pattern, ops, shape: np.tanh(ops[0]),
+    "relu": lambda pattern, ops, shape: np.maximum(ops[0], 0.0),
+    "relu_mask": lambda pattern, ops, shape: ops[0] * (ops[1] > 0),
+    "softmax_rows": lambda pattern, ops, shape: _softmax_rows(ops[0]),
+    "jacobian_linear": lambda pattern, ops, shape: ops[0].copy(),
+    "jacobian_tanh": lambda pattern, ops, shape: np.diag(1.0 - ops[0] ** 2),
+    "jacobian_softmax": lambda pattern, ops, shape: np.diag(ops[0]) - np.outer(ops[0], ops[0]),
 }
 
 
@@ -467,7 +586,9 @@ def inputs(spec: Spec, shapes: Mapping[str, int], values: Mapping[str, Any],
         if array.role not in ("input", "upstream"):
             continue
         shape = spec.shape(array.name, shapes)
-        if array.onehot:
+        if array.onehot and len(shape) == 2:  # row i hot at class i mod C
+            out[array.name] = (np.arange(shape[1]) == np.arange(shape[0])[:, None] % shape[1]).astype(np.float64)
+        elif array.onehot:
             out[array.name] = (np.arange(shape[0]) == params[array.onehot]).astype(np.float64)
         else:
             out[array.name] = np.asarray(values[array.name], dtype=np.float64)[tuple(slice(s) for s in shape)]
@@ -477,10 +598,16 @@ def inputs(spec: Spec, shapes: Mapping[str, int], values: Mapping[str, Any],
 def evaluate(spec: Spec, given: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every array of the rule computed from the spec alone: ``given`` plus each relation's target."""
     arrays = dict(given)
+    shapes = {d: size for a in spec.arrays if a.name in given for d, size in zip(a.dims, np.shape(given[a.name]))}
     for relation in spec.relations:
-        arrays[relation.target] = sum(
-            term.sign * FUNCTIONS[term.fn](term.pattern, [arrays[o] for o in term.operands])
-            for term in relation.terms)
+        total = 0.0
+        for term in relation.terms:
+            ops = [arrays[o] for o in term.operands]
+            value = term.sign * FUNCTIONS[term.fn](term.pattern, ops, spec.shape(relation.target, shapes))
+            if term.mean_over:
+                value = value / ops[0].shape[term.inputs[0].index(term.mean_over)]
+            total = total + value
+        arrays[relation.target] = total
     return arrays
 
 
@@ -489,6 +616,9 @@ def library(spec: Spec, given: Mapping[str, np.ndarray], params: Mapping[str, in
     """The same arrays as :func:`evaluate`, computed by gradlib itself (``spec.library``)."""
     shapes = {d: size for a in spec.arrays if a.name in given for d, size in zip(a.dims, np.shape(given[a.name]))}
     arrays: dict[str, Any] = params_at(spec, shapes, params) | dict(given)
+    for array in spec.arrays:  # a one-hot matrix gives gradlib its vector of classes
+        if array.onehot and len(array.dims) == 2 and array.name in given:
+            arrays[array.onehot] = np.argmax(given[array.name], axis=1)
     for call in spec.library:
         module, _, path = call.function.partition(".")
         function: Any = importlib.import_module(f"gradlib.{module}")
@@ -496,7 +626,10 @@ def library(spec: Spec, given: Mapping[str, np.ndarray], params: Mapping[str, in
             function = getattr(function, name)
         if call.factory:
             function = getattr(function(*(arrays[a] for a in call.factory)), call.method)
-        result = function(*(arrays[a] for a in call.args))
+        packed = [{name: arrays[name] for name in call.pack}] if call.pack else []
+        result = function(*packed, *(arrays[a] for a in call.args))
+        if isinstance(result, Mapping):
+            result = tuple(result[name] for name in call.returns)
         results = result if len(call.returns) > 1 else (result,)
         arrays.update({name: np.asarray(r, dtype=np.float64) for name, r in zip(call.returns, results)})
     return {name: arrays[name] for name in [*given, *(r for c in spec.library for r in c.returns)]}
@@ -547,6 +680,12 @@ def validate(spec: Spec) -> None:
                 raise fail("structure", f"{spec.rule}: unknown term function {term.fn!r}")
             if term.fn == "softmax" and letters[term.inputs[0]] != letters[term.output]:
                 raise fail("structure", f"{spec.rule}: softmax {term.pattern!r} must keep its dimension")
+            if term.mean_over and term.mean_over not in term.inputs[0]:
+                raise fail("structure", f"{spec.rule}: mean_over {term.mean_over!r} is not a letter of "
+                                        f"{term.pattern!r}'s first operand")
+    for step in spec.steps:
+        if not set(step.reads) | set(step.writes) <= set(names):
+            raise fail("structure", f"{spec.rule}: step {step.title!r} names an unknown array")
     for d in spec.dims:
         if not d.low <= d.default <= d.high or d.low < 1 or d.high < 6:
             raise fail("structure", f"{spec.rule}: dim {d} must allow 1..6 and default inside")

@@ -29,7 +29,7 @@ ALL_SPECS = [s for specs in structure.SPECS.values() for s in specs]
 
 def shape_cases(spec: structure.Spec) -> list[dict[str, int]]:
     names = [d.name for d in spec.dims]
-    cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6), dict(zip(names, (2, 5, 1)))]
+    cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6), dict(zip(names, (2, 5, 1, 3)))]
     return list({tuple(c.items()): c for c in cases}.values())
 
 
@@ -58,6 +58,19 @@ def test_a_shape_change_recomputes_with_gradlib():
     dX, dY = gradlib.matmul.backward(dB, X, Y)
     assert np.array_equal(widget.computed["arrays"]["dX"], dX) and np.array_equal(widget.computed["arrays"]["dY"], dY)
     assert widget.computed["shapes"] == {"n": 5, "m": 1, "p": 6}
+
+
+def test_the_backward_pass_explorer_shows_gradlib_mlp():
+    """Chapter 8: with a kernel, every array shown is gradlib.mlp.trace's, at any shapes."""
+    widget = Explorer("mlp", N=2, D=5, H=1, C=3)
+    widget.shapes = {"N": 6, "D": 1, "H": 4, "C": 2}
+    values = {k: np.array(v) for k, v in widget.values.items()}
+    params = {"W1": values["W1"][:1, :4], "b1": values["b1"][:4], "W2": values["W2"][:4, :2], "b2": values["b2"][:2]}
+    expected = gradlib.mlp.trace(params, values["X"][:6, :1], np.arange(6) % 2)
+    assert set(widget.computed["arrays"]) == {r.target for r in widget.spec.relations}
+    for name, nested in widget.computed["arrays"].items():
+        np.testing.assert_array_equal(np.array(nested), expected[name], err_msg=name)
+    assert [s["title"] for s in widget.specs[0]["steps"]] == [s.title for s in widget.spec.steps]
 
 
 def test_values_are_readable_and_fixed_per_rule():
@@ -222,3 +235,25 @@ def test_cell_text_contrast_meets_wcag_aa(js_twins):
         assert contrast([int(text[k:k + 2], 16) for k in (1, 3, 5)], background) >= 4.5, (text, background)
     ends = [row[1:] for row in js["colours"]]
     assert ends[0][2] > ends[0][0] and ends[-1][0] > ends[-1][2] and ends[100] == [247, 247, 247]  # blue, white, red
+
+
+def test_js_captions_of_the_backward_pass(js_twins):
+    """Chapter 8: the 1/N of the mean and the ReLU's mask are spelled out with the numbers."""
+    python, js = js_twins
+    seen = 0
+    for (spec, shapes, arrays), result in zip(python, js["out"]):
+        if spec.rule != "mlp" or shapes != spec.default_shapes:
+            continue
+        N = shapes["N"]
+        caption = result["captions"]["dL|1,2"]
+        assert caption.startswith("dL[1,2] = softmax(L[1,:])[2] / N − Y[1,2] / N = ")
+        value = f"{arrays['dL'][1, 2]:.2f}".replace("-", "−")
+        assert f" / {N} − " in caption and caption.split("; it feeds")[0].endswith(f" = {value}")
+        for i, h in itertools.product(range(N), range(shapes["H"])):
+            caption = result["captions"][f"dA|{i},{h}"]
+            off = arrays["A"][i, h] <= 0
+            assert caption.startswith(f"dA[{i},{h}] = dH[{i},{h}] × 1[A[{i},{h}] > 0] = ")
+            assert (f"A[{i},{h}] ≤ 0: the unit is off" in caption) == off
+            assert caption.split(" = ")[2].endswith("× 0" if off else "× 1")
+            seen += off
+    assert seen > 0, "the default values switch some unit off"

@@ -8,7 +8,9 @@ the derivative is clearly nonzero), and must equal :func:`structure.lights` in b
 """
 from __future__ import annotations
 
+import inspect
 import itertools
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -21,7 +23,7 @@ from gradlib import GradlibError, numerical_jacobian, structure
 def shape_cases(spec: structure.Spec) -> list[dict[str, int]]:
     names = [d.name for d in spec.dims]
     cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6)]
-    for sizes in [(1, 6, 2), (6, 1, 3), (2, 5, 1), (3, 2, 6)]:
+    for sizes in [(1, 6, 2, 5), (6, 1, 3, 2), (2, 5, 1, 6), (3, 2, 6, 1)]:
         cases.append(dict(zip(names, sizes)))
     unique = {tuple(sorted(c.items())): c for c in cases}
     return list(unique.values())
@@ -59,7 +61,7 @@ def entries(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
 # --- the spec is the library --------------------------------------------------------------------
 
 def test_every_gradlib_rule_has_a_spec():
-    rules = {"jacobian", "softmax_xent", "matvec", "vecmat", "matmul", "broadcast_add", "broadcast_mul"}
+    rules = {"jacobian", "softmax_xent", "matvec", "vecmat", "matmul", "broadcast_add", "broadcast_mul", "mlp"}
     assert set(structure.RULES) == rules
     assert all(hasattr(gradlib, rule) for rule in rules)
 
@@ -91,8 +93,10 @@ def test_a_wrong_spec_would_be_caught():
 
 # --- the lights are true ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spec,shapes", [c for c in CASES if c[0].rule != "jacobian"],
-                         ids=[i for c, i in zip(CASES, CASE_IDS) if c[0].rule != "jacobian"])
+ONE_STEP = [(c, i) for c, i in zip(CASES, CASE_IDS) if c[0].rule not in ("jacobian", "mlp")]  # mlp: below
+
+
+@pytest.mark.parametrize("spec,shapes", [c for c, _ in ONE_STEP], ids=[i for _, i in ONE_STEP])
 def test_lights_are_the_measured_dependencies(spec, shapes):
     """Pointing at a gradient entry lights exactly the entries it depends on; pointing at an input
     entry lights exactly the gradient entries that depend on it."""
@@ -268,3 +272,116 @@ def test_figure_says_its_labels_are_code_indices():
     assert title == "Indices count from 0, as in code: dX[1,2] is row 2, column 3 in the math"
     title = figure("softmax_xent", select=("dtheta", (0,))).legends[0].get_title().get_text()
     assert title == "Indices count from 0, as in code: dθ[0] is entry 1 in the math"
+
+
+# --- chapter 8: the network, one link of the chain at a time ----------------------------------------
+
+MLP = structure.spec("mlp")
+MLP_CASES = [(c[1], i) for c, i in zip(CASES, CASE_IDS) if c[0].rule == "mlp"]
+
+
+def mlp_steps(arrays: dict[str, np.ndarray]) -> dict[str, tuple[Callable[..., np.ndarray], tuple[str, ...]]]:
+    """Each computed array as gradlib computes it from the arrays its step reads (the rest held fixed):
+    target -> (function of those arrays, their names). The same calls as gradlib.mlp.trace."""
+    from gradlib import broadcast_add as add, matmul, softmax_xent
+    t = np.argmax(arrays["Y"], axis=1)
+    Z1, Z2 = arrays["X"] @ arrays["W1"], arrays["H"] @ arrays["W2"]
+    return {
+        "A": (lambda X, W1, b1: add.forward(matmul.forward(X, W1), b1), ("X", "W1", "b1")),
+        "H": (gradlib.mlp.relu, ("A",)),
+        "L": (lambda H, W2, b2: add.forward(matmul.forward(H, W2), b2), ("H", "W2", "b2")),
+        "dL": (lambda L: softmax_xent.backward(L, t), ("L",)),
+        "db2": (lambda dL: add.backward(dL, Z2, arrays["b2"])[1], ("dL",)),
+        "dW2": (lambda H, dL: matmul.backward(dL, H, arrays["W2"])[1], ("H", "dL")),
+        "dH": (lambda dL, W2: matmul.backward(dL, arrays["H"], W2)[0], ("dL", "W2")),
+        "dA": (lambda dH: dH * (arrays["A"] > 0), ("dH",)),
+        "db1": (lambda dA: add.backward(dA, Z1, arrays["b1"])[1], ("dA",)),
+        "dW1": (lambda X, dA: matmul.backward(dA, X, arrays["W1"])[1], ("X", "dA")),
+    }
+
+
+@pytest.mark.parametrize("shapes", [c for c, _ in MLP_CASES], ids=[i for _, i in MLP_CASES])
+def test_mlp_lights_are_the_measured_dependencies_of_each_step(shapes):
+    """Each computed entry lights exactly the entries its step depends on, measured by
+    numerical_jacobian of gradlib's own rule for that step, and nothing else; and each entry lights
+    exactly the entries of later steps that depend on it. A step is a function of what it reads, so
+    it is measured at generic values of those arrays (no zeros, no coincidences), as the one-rule
+    explorers are: at the chain's own values a unit that is off (A < 0) or a loss over one class
+    (dL = 0) multiplies what a step reads by 0 and hides it. The two discrete dependencies (the
+    class in Y, the sign of A in the ReLU mask) are switched instead: see the next test."""
+    rng = np.random.default_rng(11)
+    arrays = {a.name: rng.uniform(0.3, 1.0, size=MLP.shape(a.name, shapes))
+              * rng.choice([-1.0, 1.0], size=MLP.shape(a.name, shapes)) for a in MLP.arrays}
+    arrays["A"] = np.abs(arrays["A"])  # every unit on: the mask passes what it reads
+    arrays["Y"] = structure.inputs(MLP, shapes, structure.random_values("mlp"))["Y"]
+    steps = mlp_steps(arrays)
+    assert list(steps) == [r.target for r in MLP.relations]
+    discrete = {("dL", "Y"), ("dA", "A")}
+    for target, (function, reads) in steps.items():
+        lit_from = {name for r in MLP.relations if r.target == target for term in r.terms for name in term.operands}
+        assert lit_from - set(reads) <= {name for t, name in discrete if t == target}, target
+        for k, source in enumerate(reads):
+            def of(v, k=k):
+                return function(*(v if j == k else arrays[r] for j, r in enumerate(reads)))
+            depends = np.abs(numerical_jacobian(of, arrays[source])) > THRESHOLD
+            target_entries, source_entries = entries(arrays[target].shape), entries(arrays[source].shape)
+            for row, entry in enumerate(target_entries):
+                truth = {e for col, e in enumerate(source_entries) if depends[row, col]}
+                assert structure.lights(MLP, shapes, target, entry).get(source, set()) == truth, \
+                    f"{shapes}: {target}{list(entry)} vs {source}"
+            for col, e in enumerate(source_entries):
+                truth = {entry for row, entry in enumerate(target_entries) if depends[row, col]}
+                assert structure.lights(MLP, shapes, source, e).get(target, set()) == truth, \
+                    f"{shapes}: {source}{list(e)} vs {target}"
+
+
+@pytest.mark.parametrize("shapes", [{"N": 3, "D": 2, "H": 4, "C": 3}, {"N": 5, "D": 1, "H": 2, "C": 2}])
+def test_mlp_discrete_lights_are_true(shapes):
+    """dL[i,c] reads Y[i,c] alone (switch example i's class: exactly the two entries of row i
+    change); dA[i,h] reads A[i,h] alone through the mask (flip A[i,h]'s sign: only dA[i,h] changes)."""
+    given = generic(MLP, shapes, seed=5)
+    arrays = structure.library(MLP, given)
+    N, C = arrays["dL"].shape
+    t = np.argmax(arrays["Y"], axis=1)
+    for i in range(N):
+        for c in range(C):
+            if c == t[i]:
+                continue
+            other = t.copy()
+            other[i] = c
+            changed = np.abs(gradlib.softmax_xent.backward(arrays["L"], other)
+                             - gradlib.softmax_xent.backward(arrays["L"], t)) > THRESHOLD
+            assert set(zip(*np.nonzero(changed))) == {(i, c), (i, t[i])}
+        for c in range(C):
+            assert structure.lights(MLP, shapes, "dL", (i, c))["Y"] == {(i, c)}
+    for i, h in entries(arrays["A"].shape):
+        flipped = arrays["A"].copy()
+        flipped[i, h] = -flipped[i, h]
+        changed = np.abs(arrays["dH"] * (flipped > 0) - arrays["dA"]) > THRESHOLD
+        assert set(zip(*np.nonzero(changed))) == {(i, h)}
+        assert structure.lights(MLP, shapes, "dA", (i, h))["A"] == {(i, h)}
+        assert structure.lights(MLP, shapes, "A", (i, h))["dA"] == {(i, h)}
+
+
+def test_mlp_one_hot_rows_and_steps():
+    given = structure.inputs(MLP, {"N": 5, "D": 2, "H": 2, "C": 3}, structure.random_values("mlp"))
+    assert [int(c) for c in np.argmax(given["Y"], axis=1)] == [0, 1, 2, 0, 1]
+    assert np.array_equal(given["Y"].sum(axis=1), np.ones(5))
+    computed = [r.target for r in MLP.relations]
+    written = [name for step in MLP.steps for name in step.writes]
+    assert sorted(written) == sorted(computed), "every computed array is written by exactly one step"
+    for step in MLP.steps:
+        reads = {o for r in MLP.relations if r.target in step.writes for t in r.terms for o in t.operands}
+        assert reads - set(step.writes) == set(step.reads), step.title
+    source = inspect.getsource(gradlib.mlp.trace)  # each step quotes gradlib.mlp's own lines
+    assert all(part in source for step in MLP.steps for part in step.code.split(" ... ")), "a step's code drifted"
+    assert [s.rule.split(",")[0] for s in MLP.steps[1:]] == ["chapter 2", "chapter 6", "chapter 5", "chapter 1",
+                                                            "chapter 6", "chapter 5"]
+
+
+def test_mlp_formulas():
+    assert structure.formula(MLP, "A", (0, 1)) == "A[0,1] = Σ_d X[0,d] × W1[d,1] + b1[1]"
+    assert structure.formula(MLP, "dL", (1, 2)) == "dL[1,2] = softmax(L[1,:])[2] / N − Y[1,2] / N"
+    assert structure.formula(MLP, "dA", (0, 1)) == "dA[0,1] = dH[0,1] × 1[A[0,1] > 0]"
+    assert structure.formula(MLP, "db2", (2,)) == "db2[2] = Σ_n dL[n,2]"
+    assert structure.formula(MLP, "dW1", (1, 2)) == "dW1[1,2] = Σ_n X[n,1] × dA[n,2]"

@@ -10,6 +10,7 @@ numbers the page computed itself against gradlib. Keyboard use is checked once p
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +42,7 @@ READ = """(root) => {
     cells: cells.map((c) => [c.dataset.array, c.dataset.index, Number(c.dataset.value), c.getAttribute('aria-label')]),
     selected: cells.filter((c) => c.dataset.selected === 'true').map((c) => `${c.dataset.array}|${c.dataset.index}`),
     lit: cells.filter((c) => c.dataset.lit === 'true').map((c) => `${c.dataset.array}|${c.dataset.index}`),
-    caption: root.querySelector('[aria-live]').textContent,
+    caption: root.querySelector('.ge-caption[aria-live]').textContent,
     source: root.querySelector('.ge-status').dataset.source,
     sliders: Object.fromEntries(Array.from(root.querySelectorAll('input[type=range][data-dim]'))
       .map((s) => [s.dataset.dim,
@@ -207,6 +209,93 @@ def test_softmax_xent_class_slider(open_page, book_page):
     assert view["lit"] == ["y|0"] and "with one class" in view["caption"]
 
 
+# --------------------------------------------------------------------------- chapter 8: the backward pass
+
+MLP_PAGES = [p for p in toc_pages() if p.startswith("chapters/08_")]
+
+# The stepper: which step is shown, what it says, which panels it frames, and its buttons.
+STEP = """(root) => ({
+  current: Number(root.querySelector('.ge-steps').dataset.current),
+  text: root.querySelector('.ge-step').textContent,
+  reads: Array.from(root.querySelectorAll('.ge-array[data-step-role="reads"]')).map((p) => p.dataset.panel),
+  writes: Array.from(root.querySelectorAll('.ge-array[data-step-role="writes"]')).map((p) => p.dataset.panel),
+  tags: Array.from(root.querySelectorAll('.ge-array')).filter((p) => p.querySelector('.ge-step-tag').textContent)
+    .map((p) => p.dataset.panel),
+  prev: root.querySelector('button[data-step="prev"]').disabled,
+  next: root.querySelector('button[data-step="next"]').disabled,
+})"""
+
+
+def check_step(root, spec: structure.Spec, shapes: dict[str, int], k: int, pointed: bool = True) -> None:
+    """Step k frames exactly the arrays it reads and writes, names its chapter's rule, and (once the
+    reader has moved to it: ``pointed``) points at an entry it writes, whose lights are gradlib.structure's."""
+    step, shown = spec.steps[k], root.evaluate(STEP)
+    assert shown["current"] == k
+    assert sorted(shown["reads"]) == sorted(step.reads) and sorted(shown["writes"]) == sorted(step.writes)
+    assert sorted(shown["tags"]) == sorted([*step.reads, *step.writes]), "the frames are also said in words"
+    assert shown["text"].startswith(f"Step {k + 1} of {len(spec.steps)}: {step.title}")
+    assert step.rule in shown["text"] and step.code in shown["text"]
+    assert (shown["prev"], shown["next"]) == (k == 0, k == len(spec.steps) - 1)
+    view = root.evaluate(READ)
+    assert len(view["selected"]) == 1 and (view["selected"][0].split("|")[0] == step.writes[0] or not pointed)
+    name, index = view["selected"][0].split("|")
+    index = tuple(map(int, index.split(",")))
+    lit = structure.lights(spec, shapes, name, index)
+    assert set(view["lit"]) == {key(n, i) for n, indices in lit.items() for i in indices}
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("book_page", MLP_PAGES, ids=lambda p: p.removesuffix(".html"))
+def test_backward_pass_explorer_on_the_static_page(open_page, book_html, book_page):
+    """Chapter 8's explorer, no kernel: grids, numbers and lights at several shapes (the checks of
+    every chapter), then the step buttons walk the backward pass forwards and back."""
+    page = open_page(book_page)
+    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
+    explorers = page.locator(".gradlib-explorer")
+    assert explorers.count() == 1, "the explorer renders exactly once"
+    root = page.locator('.gradlib-explorer[data-rule="mlp"]')
+    root.scroll_into_view_if_needed()
+    spec = structure.spec("mlp")
+    names = [d.name for d in spec.dims]
+    assert names == ["N", "D", "H", "C"]
+
+    # the first step is shown at load (the forward pass), pointing at the entry chosen in Python
+    check_step(root, spec, spec.default_shapes, 0, pointed=False)
+    assert root.evaluate(READ)["selected"] == [key(*spec.select)]
+    current = dict(spec.default_shapes)
+    for shapes in [dict.fromkeys(names, 1), dict.fromkeys(names, 6), dict(zip(names, (2, 5, 1, 3))),
+                   dict(zip(names, (6, 1, 4, 2))), dict(zip(names, (3, 2, 6, 1)))]:
+        for dim, size in shapes.items():
+            if current[dim] != size:
+                set_slider(root, dim, size)
+                current[dim] = size
+        view = check_view(root, spec, shapes, points=2)
+        assert view["source"] == "page"
+        assert root.evaluate(STEP)["current"] == 0, "a change of shape keeps the step"
+    lopsided = dict(zip(names, (2, 3, 2, 3)))
+    for dim, size in lopsided.items():
+        set_slider(root, dim, size)
+    check_view(root, spec, lopsided, points=None)  # every entry of every array once
+
+    # the buttons: to the last step, then back to the first
+    for k in range(1, len(spec.steps)):
+        root.locator('button[data-step="next"]').click()
+        check_step(root, spec, lopsided, k)
+    root.locator('button[data-step="next"]').click(force=True)  # disabled at the last step: nothing moves
+    assert root.evaluate(STEP)["current"] == len(spec.steps) - 1
+    set_slider(root, "N", 4)
+    lopsided["N"] = 4
+    check_step(root, spec, lopsided, len(spec.steps) - 1)
+    for k in reversed(range(len(spec.steps) - 1)):
+        root.locator('button[data-step="prev"]').click()
+        check_step(root, spec, lopsided, k)
+    # keyboard: the buttons are buttons, reachable and pressed with the keyboard
+    root.locator('button[data-step="next"]').focus()
+    page.keyboard.press("Enter")
+    check_step(root, spec, lopsided, 1)
+    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
+
+
 # --------------------------------------------------------------------------- with a kernel
 
 NOTEBOOK = {
@@ -223,9 +312,11 @@ NOTEBOOK = {
 
 
 @pytest.fixture
-def jupyterlab(tmp_path):
-    """A JupyterLab server (the venv's) on a free local port, serving a notebook that shows an explorer."""
-    (tmp_path / "explore.ipynb").write_text(json.dumps(NOTEBOOK))
+def jupyterlab(tmp_path, request):
+    """A JupyterLab server (the venv's) on a free local port, serving a notebook that shows an explorer
+    (of matmul, or of the rule given by indirect parametrisation)."""
+    rule = getattr(request, "param", "matmul")
+    (tmp_path / "explore.ipynb").write_text(json.dumps(NOTEBOOK).replace("Explorer('matmul')", f"Explorer('{rule}')"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -252,17 +343,17 @@ def jupyterlab(tmp_path):
         server.wait(timeout=30)
 
 
-def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
-    """With a kernel: a slider move goes to Python, gradlib computes, the page shows gradlib's numbers,
-    and a click tells the kernel which entry the reader picked."""
+@contextlib.contextmanager
+def lab_explorer(browser, url: str, rule: str) -> Iterator[tuple]:
+    """JupyterLab at ``url`` with every cell run: (page, the explorer's root, the page's errors so far)."""
     context = browser.new_context(viewport={"width": 1300, "height": 1000})
     try:
         page = context.new_page()
-        errors = []
+        errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.route("**/*", lambda route, request: route.continue_() if request.url.startswith("http://127.0.0.1")
                    else route.abort())
-        page.goto(jupyterlab)
+        page.goto(url)
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
         choose = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
         try:  # JupyterLab may ask which kernel to start
@@ -273,7 +364,16 @@ def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         root = page.locator(".gradlib-explorer")
         root.wait_for(timeout=60_000)
-        assert root.count() == 1 and root.get_attribute("data-rule") == "matmul"
+        assert root.count() == 1 and root.get_attribute("data-rule") == rule
+        yield page, root, errors
+    finally:
+        context.close()
+
+
+def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
+    """With a kernel: a slider move goes to Python, gradlib computes, the page shows gradlib's numbers,
+    and a click tells the kernel which entry the reader picked."""
+    with lab_explorer(browser, jupyterlab, "matmul") as (page, root, errors):
         spec = structure.spec("matmul")
         check_view(root, spec, spec.default_shapes, points=1)
         assert root.evaluate(READ)["source"] == "gradlib"
@@ -293,5 +393,21 @@ def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
         assert output.inner_text().strip() == ("{'n': 5, 'm': 4, 'p': 2} {'n': 5, 'm': 4, 'p': 2} "
                                                "{'array': 'dX', 'index': [4, 3]}")
         assert errors == []
-    finally:
-        context.close()
+
+
+@pytest.mark.parametrize("jupyterlab", ["mlp"], indirect=True)
+def test_backward_pass_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
+    """Chapter 8's explorer with a kernel: gradlib.mlp's numbers, also after a slider move, and the steps."""
+    with lab_explorer(browser, jupyterlab, "mlp") as (page, root, errors):
+        spec = structure.spec("mlp")
+        check_view(root, spec, spec.default_shapes, points=1)
+        assert root.evaluate(READ)["source"] == "gradlib"
+        set_slider(root, "N", 5)
+        page.wait_for_function("document.querySelector('.ge-status').dataset.source === 'gradlib'"
+                               " && document.querySelectorAll('[data-array=X]').length === 5 * 3", timeout=20_000)
+        shapes = {**spec.default_shapes, "N": 5}
+        check_view(root, spec, shapes, points=1)
+        root.locator('button[data-step="next"]').click()
+        check_step(root, spec, shapes, 1)
+        assert root.evaluate(READ)["source"] == "gradlib"
+        assert errors == []
