@@ -79,9 +79,8 @@ def toc_pages(root: Path = BOOK_ROOT) -> list[str]:
     return [f"{name}.html" for name in docnames]
 
 
-#: The chapters of the seven rules (01-07) and chapter 8, which puts them together: each has a
-#: boxed rule, checks, exercises and an explorer.
-RULE_PAGES = [p for p in toc_pages() if re.match(r"chapters/0[1-8]_", p)]
+#: The chapters of the seven rules (01-07), each with a rule explorer.
+RULE_PAGES = [p for p in toc_pages() if re.match(r"chapters/0[1-7]_", p)]
 
 
 # --------------------------------------------------------------------------- local copies of CDN assets
