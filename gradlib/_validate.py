@@ -6,9 +6,15 @@ the rule's name and names the argument and the shapes involved, e.g.
 """
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable, TypeVar
 
 import numpy as np
+
+Rule = TypeVar("Rule", bound=Callable[..., Any])
+#: What a rule's input check returns: the arguments as its math needs them, and the function that
+#: puts its result back in the caller's convention (None: as it is).
+Checked = tuple[tuple[Any, ...], "Callable[[Any], Any] | None"]
 
 
 class GradlibError(ValueError):
@@ -18,6 +24,21 @@ class GradlibError(ValueError):
 def fail(rule: str, message: str) -> GradlibError:
     """Return (for the caller to raise) an error whose message starts with ``rule: ``."""
     return GradlibError(f"{rule}: {message}")
+
+
+def validated(check: Callable[..., Checked]) -> Callable[[Rule], Rule]:
+    """Decorator: every call of the rule first goes through ``check`` (same parameters), which raises a
+    GradlibError for bad input and returns ``(arguments, restore)``; the rule computes on those
+    arguments and ``restore`` (if any) reshapes its result, e.g. a vector back into x's convention.
+    So a rule's body is its math alone, and ``show_source`` shows a reader just that."""
+    def decorate(rule: Rule) -> Rule:
+        @functools.wraps(rule)
+        def checked_rule(*args: Any, **kwargs: Any) -> Any:
+            arguments, restore = check(*args, **kwargs)
+            result = rule(*arguments)
+            return result if restore is None else restore(result)
+        return checked_rule  # type: ignore[return-value]
+    return decorate
 
 
 def as_float_array(rule: str, name: str, value: Any, *, ndim: tuple[int, ...] | None = None) -> np.ndarray:

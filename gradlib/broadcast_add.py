@@ -17,23 +17,32 @@ $$
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
-from gradlib._validate import as_matrix_and_row, as_upstream, shaped
+from gradlib._validate import Checked, as_matrix_and_row, as_upstream, shaped, validated
 
 RULE = "broadcast_add"
 
 
-def forward(X: Any, y: Any) -> np.ndarray:
-    """B_ij = X_ij + y_j, shape (n, m)."""
+def _forward_inputs(X: ArrayLike, y: ArrayLike) -> Checked:
     X, y, _ = as_matrix_and_row(RULE, X, y)
+    return (X, y), None
+
+
+def _backward_inputs(dB: ArrayLike, X: ArrayLike, y: ArrayLike) -> Checked:
+    X, y, kind = as_matrix_and_row(RULE, X, y)
+    dB = as_upstream(RULE, "dB", dB, X.shape, of="B = X + y")
+    return (dB, X, y), lambda grads: (grads[0], shaped(grads[1], kind))
+
+
+@validated(_forward_inputs)
+def forward(X: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """B_ij = X_ij + y_j, shape (n, m)."""
     return X + y
 
 
-def backward(dB: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+@validated(_backward_inputs)
+def backward(dB: ArrayLike, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Given dB = dA/dB (n, m), return (dA/dX, dA/dy) = (dB, sum_i dB[i, :]), dA/dy in y's shape."""
-    X, y, kind = as_matrix_and_row(RULE, X, y)
-    dB = as_upstream(RULE, "dB", dB, X.shape, of="B = X + y")
-    return dB.copy(), shaped(dB.sum(axis=0), kind)
+    return dB.copy(), dB.sum(axis=0)

@@ -18,23 +18,32 @@ $$
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
-from gradlib._validate import as_matrix_and_row, as_upstream, shaped
+from gradlib._validate import Checked, as_matrix_and_row, as_upstream, shaped, validated
 
 RULE = "broadcast_mul"
 
 
-def forward(y: Any, X: Any) -> np.ndarray:
-    """B_ij = y_j X_ij, shape (n, m)."""
+def _forward_inputs(y: ArrayLike, X: ArrayLike) -> Checked:
     X, y, _ = as_matrix_and_row(RULE, X, y)
+    return (y, X), None
+
+
+def _backward_inputs(dB: ArrayLike, y: ArrayLike, X: ArrayLike) -> Checked:
+    X, y, kind = as_matrix_and_row(RULE, X, y)
+    dB = as_upstream(RULE, "dB", dB, X.shape, of="B = y * X")
+    return (dB, y, X), lambda grads: (shaped(grads[0], kind), grads[1])
+
+
+@validated(_forward_inputs)
+def forward(y: ArrayLike, X: ArrayLike) -> np.ndarray:
+    """B_ij = y_j X_ij, shape (n, m)."""
     return y * X
 
 
-def backward(dB: Any, y: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
+@validated(_backward_inputs)
+def backward(dB: ArrayLike, y: ArrayLike, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Given dB = dA/dB (n, m), return (dA/dy, dA/dX) = (sum_i dB[i, :] * X[i, :], y * dB), dA/dy in y's shape."""
-    X, y, kind = as_matrix_and_row(RULE, X, y)
-    dB = as_upstream(RULE, "dB", dB, X.shape, of="B = y * X")
-    return shaped((dB * X).sum(axis=0), kind), y * dB
+    return (dB * X).sum(axis=0), y * dB

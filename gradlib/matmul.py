@@ -19,30 +19,38 @@ $\partial A/\partial Y = X^T (\partial A/\partial B)$. Sections 3 and 4 are the 
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
-from gradlib._validate import as_matrix, as_upstream, mismatch
+from gradlib._validate import Checked, as_matrix, as_upstream, mismatch, validated
 
 RULE = "matmul"
 
 
-def _checked(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _matrices(X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """(X, Y), checked: X is (n, m) and Y is (m, p)."""
     X, Y = as_matrix(RULE, "X", X), as_matrix(RULE, "Y", Y)
     if X.shape[1] != Y.shape[0]:
         raise mismatch(RULE, "X", X.shape, "Y", Y.shape, "inner dimensions must match")
     return X, Y
 
 
-def forward(X: Any, Y: Any) -> np.ndarray:
+def _forward_inputs(X: ArrayLike, Y: ArrayLike) -> Checked:
+    return _matrices(X, Y), None
+
+
+def _backward_inputs(dB: ArrayLike, X: ArrayLike, Y: ArrayLike) -> Checked:
+    X, Y = _matrices(X, Y)
+    return (as_upstream(RULE, "dB", dB, (X.shape[0], Y.shape[1]), of="B = X Y"), X, Y), None
+
+
+@validated(_forward_inputs)
+def forward(X: ArrayLike, Y: ArrayLike) -> np.ndarray:
     """B = X Y, shape (n, p)."""
-    X, Y = _checked(X, Y)
     return X @ Y
 
 
-def backward(dB: Any, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+@validated(_backward_inputs)
+def backward(dB: ArrayLike, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Given dB = dA/dB (n, p), return (dA/dX, dA/dY) = (dB Y^T, X^T dB), shapes (n, m) and (m, p)."""
-    X, Y = _checked(X, Y)
-    dB = as_upstream(RULE, "dB", dB, (X.shape[0], Y.shape[1]), of="B = X Y")
     return dB @ Y.T, X.T @ dB

@@ -18,16 +18,16 @@ $\partial J / \partial x_j = \sum_k r_k W_{kj}$, i.e. $\partial J / \partial x =
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
-from gradlib._validate import as_matrix, as_vector, mismatch, shaped
+from gradlib._validate import Checked, as_matrix, as_vector, mismatch, shaped, validated
 
 RULE = "matvec"
 
 
-def _checked(W: Any, x: Any) -> tuple[np.ndarray, np.ndarray, str]:
+def _matrix_and_column(W: ArrayLike, x: ArrayLike) -> tuple[np.ndarray, np.ndarray, str]:
+    """(W, x as 1-D, how x was written), checked: W is (n, m) and x has m entries, as (m,) or (m, 1)."""
     W = as_matrix(RULE, "W", W)
     x_flat, kind = as_vector(RULE, "x", x, kinds=("flat", "column"),
                              hint="matvec takes a column x; for a row vector times a matrix, x W, use vecmat")
@@ -36,14 +36,24 @@ def _checked(W: Any, x: Any) -> tuple[np.ndarray, np.ndarray, str]:
     return W, x_flat, kind
 
 
-def forward(W: Any, x: Any) -> np.ndarray:
-    """z = W x, shape (n,) or (n, 1) to match x."""
-    W, x, kind = _checked(W, x)
-    return shaped(W @ x, kind)
+def _forward_inputs(W: ArrayLike, x: ArrayLike) -> Checked:
+    W, x, kind = _matrix_and_column(W, x)
+    return (W, x), lambda z: shaped(z, kind)
 
 
-def backward(r: Any, W: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Given r = dJ/dz, return (dJ/dW, dJ/dx) = (r^T x^T, W^T r^T), shapes (n, m) and x's."""
-    W, x, kind = _checked(W, x)
+def _backward_inputs(r: ArrayLike, W: ArrayLike, x: ArrayLike) -> Checked:
+    W, x, kind = _matrix_and_column(W, x)
     r, _ = as_vector(RULE, "r", r, size=W.shape[0], of="z = W x")
-    return np.outer(r, x), shaped(W.T @ r, kind)
+    return (r, W, x), lambda grads: (grads[0], shaped(grads[1], kind))
+
+
+@validated(_forward_inputs)
+def forward(W: ArrayLike, x: ArrayLike) -> np.ndarray:
+    """z = W x, shape (n,) or (n, 1) to match x."""
+    return W @ x
+
+
+@validated(_backward_inputs)
+def backward(r: ArrayLike, W: ArrayLike, x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Given r = dJ/dz, return (dJ/dW, dJ/dx) = (r^T x^T, W^T r^T), shapes (n, m) and x's."""
+    return np.outer(r, x), W.T @ r

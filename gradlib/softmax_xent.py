@@ -23,16 +23,15 @@ the end of the chain (multiply by dA/dJ yourself if it is not).
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
-from gradlib._validate import as_class_index, as_float_array, as_matrix, as_vector, fail
+from gradlib._validate import Checked, as_class_index, as_float_array, as_matrix, as_vector, fail, validated
 
 RULE = "softmax_xent"
 
 
-def _rows(theta: Any, t: Any = None) -> tuple[np.ndarray, tuple[int, ...], bool]:
+def _rows(theta: ArrayLike, t: ArrayLike | None = None) -> tuple[np.ndarray, tuple[int, ...], bool]:
     """(theta as an (N, C) matrix of logit rows, theta's own shape, whether it is a batch).
 
     A vector (C,), (1, C) or (C, 1) is one row. A matrix is a batch when t is an array
@@ -49,6 +48,18 @@ def _rows(theta: Any, t: Any = None) -> tuple[np.ndarray, tuple[int, ...], bool]
     return as_matrix(RULE, "theta", array), array.shape, True
 
 
+def _logit_rows(theta: ArrayLike) -> Checked:
+    rows, shape, batch = _rows(theta)
+    # back to theta's shape: a matrix of probabilities, or one log-sum-exp per row (a number for one row)
+    return (rows,), lambda out: out.reshape(shape) if out.ndim == 2 else out if batch else out[0]
+
+
+def _logits_and_classes(theta: ArrayLike, t: ArrayLike) -> Checked:
+    rows, shape, _ = _rows(theta, t)
+    t = as_class_index(RULE, t, rows.shape[1], shape).reshape(-1)
+    return (rows, t), lambda out: out.reshape(shape) if np.ndim(out) == 2 else out
+
+
 def _shifted(rows: np.ndarray) -> np.ndarray:
     """Each row minus its largest logit, so exp can't overflow (real part: complex steps pass through)."""
     return rows - np.max(rows.real, axis=1, keepdims=True)
@@ -59,35 +70,32 @@ def _softmax_rows(rows: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def softmax(theta: Any) -> np.ndarray:
+@validated(_logit_rows)
+def softmax(theta: ArrayLike) -> np.ndarray:
     """y_hat_c = exp(theta_c) / sum_c' exp(theta_c'), in theta's shape (row by row for an (N, C) batch)."""
-    rows, shape, _ = _rows(theta)
-    return _softmax_rows(rows).reshape(shape)
+    return _softmax_rows(theta)
 
 
-def logsumexp(theta: Any) -> np.floating | np.ndarray:
+@validated(_logit_rows)
+def logsumexp(theta: ArrayLike) -> np.floating | np.ndarray:
     """log sum_c exp(theta_c), computed as m + log sum_c exp(theta_c - m) with m = max theta; (N,) for a batch."""
-    rows, _, batch = _rows(theta)
-    out = np.max(rows.real, axis=1) + np.log(np.exp(_shifted(rows)).sum(axis=1))
-    return out if batch else out[0]
+    return np.max(theta.real, axis=1) + np.log(np.exp(_shifted(theta)).sum(axis=1))
 
 
-def onehot(t: Any, C: int) -> np.ndarray:
+def onehot(t: ArrayLike, C: int) -> np.ndarray:
     """The one-hot y (y_t = 1, else 0), shape (C,); for t of shape (N,) an (N, C) matrix of them."""
     t = as_class_index(RULE, t, C, (C,))
     return (np.arange(C) == t[..., None]).astype(np.float64)
 
 
-def forward(theta: Any, t: Any) -> np.floating:
-    """J = log sum_c exp(theta_c) - theta_t; for a batch the mean of the rows' losses."""
-    rows, shape, _ = _rows(theta, t)
-    t = as_class_index(RULE, t, rows.shape[1], shape).reshape(-1)
-    z = _shifted(rows)  # J is unchanged by the shift, and exact even for logits of size 1e4
+@validated(_logits_and_classes)
+def forward(theta: ArrayLike, t: ArrayLike) -> np.floating:
+    """J = log sum_c exp(theta_c) - theta_t; for a batch (one example per row) the mean of the rows' losses."""
+    z = _shifted(theta)  # J is unchanged by the shift, and exact even for logits of size 1e4
     return (np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(t)), t]).mean()
 
 
-def backward(theta: Any, t: Any) -> np.ndarray:
+@validated(_logits_and_classes)
+def backward(theta: ArrayLike, t: ArrayLike) -> np.ndarray:
     """dJ/dtheta = softmax(theta) - onehot(t) in theta's shape; for a batch each row divided by N."""
-    rows, shape, _ = _rows(theta, t)
-    t = as_class_index(RULE, t, rows.shape[1], shape).reshape(-1)
-    return ((_softmax_rows(rows) - onehot(t, rows.shape[1])) / len(t)).reshape(shape)
+    return (_softmax_rows(theta) - onehot(t, theta.shape[1])) / len(t)

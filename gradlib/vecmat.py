@@ -17,32 +17,42 @@ i.e. $\partial J / \partial x = r W^T$ (a row of m entries).
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
-from gradlib._validate import as_matrix, as_vector, mismatch, shaped
+from gradlib._validate import Checked, as_matrix, as_vector, mismatch, shaped, validated
 
 RULE = "vecmat"
 
 
-def _checked(x: Any, W: Any) -> tuple[np.ndarray, str, np.ndarray]:
+def _row_and_matrix(x: ArrayLike, W: ArrayLike) -> tuple[np.ndarray, np.ndarray, str]:
+    """(x as 1-D, W, how x was written), checked: x has m entries, as (m,) or (1, m), and W is (m, n)."""
     x_flat, kind = as_vector(RULE, "x", x, kinds=("flat", "row"),
                              hint="vecmat takes a row x; for a matrix times a column vector, W x, use matvec")
     W = as_matrix(RULE, "W", W)
     if x_flat.size != W.shape[0]:
         raise mismatch(RULE, "x", shaped(x_flat, kind).shape, "W", W.shape, "W needs one row per entry of x")
-    return x_flat, kind, W
+    return x_flat, W, kind
 
 
-def forward(x: Any, W: Any) -> np.ndarray:
-    """z = x W, shape (1, n) or (n,) to match x."""
-    x, kind, W = _checked(x, W)
-    return shaped(x @ W, kind)
+def _forward_inputs(x: ArrayLike, W: ArrayLike) -> Checked:
+    x, W, kind = _row_and_matrix(x, W)
+    return (x, W), lambda z: shaped(z, kind)
 
 
-def backward(r: Any, x: Any, W: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Given r = dJ/dz, return (dJ/dx, dJ/dW) = (r W^T, x^T r), shapes x's and (m, n)."""
-    x, kind, W = _checked(x, W)
+def _backward_inputs(r: ArrayLike, x: ArrayLike, W: ArrayLike) -> Checked:
+    x, W, kind = _row_and_matrix(x, W)
     r, _ = as_vector(RULE, "r", r, size=W.shape[1], of="z = x W")
-    return shaped(W @ r, kind), np.outer(x, r)
+    return (r, x, W), lambda grads: (shaped(grads[0], kind), grads[1])
+
+
+@validated(_forward_inputs)
+def forward(x: ArrayLike, W: ArrayLike) -> np.ndarray:
+    """z = x W, shape (1, n) or (n,) to match x."""
+    return x @ W
+
+
+@validated(_backward_inputs)
+def backward(r: ArrayLike, x: ArrayLike, W: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Given r = dJ/dz, return (dJ/dx, dJ/dW) = (r W^T, x^T r), shapes x's and (m, n)."""
+    return W @ r, np.outer(x, r)

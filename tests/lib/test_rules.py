@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from gradlib import (broadcast_add, broadcast_mul, jacobian, matmul, matvec, numerical_gradient,
-                     numerical_jacobian, softmax_xent, vecmat)
+                     numerical_jacobian, show_source, softmax_xent, vecmat)
 
 SETTINGS = settings(max_examples=50, deadline=None)
 TOL = dict(rtol=1e-6, atol=1e-7)
@@ -335,3 +335,16 @@ def test_gradlib_never_calls_the_true_class_k():
     offending = [f"{f.name}:{n}: {line.strip()}" for f in files
                  for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if true_class_k.search(line)]
     assert offending == []
+
+
+@pytest.mark.parametrize("module", [matvec, vecmat, matmul, broadcast_add, broadcast_mul, softmax_xent],
+                         ids=lambda m: m.__name__.split(".")[-1])
+def test_the_source_a_chapter_shows_is_the_math_alone(module):
+    """show_source of a rule shows its signature, docstring and the lines that compute it; the input
+    checks run on every call (test_bad_input.py) but live in the @validated decorator's check."""
+    for name in ("forward", "backward"):
+        shown = show_source(getattr(module, name)).data
+        assert shown.count("@validated(") == 1, shown
+        assert not re.search(r"\bas_\w+\(|_checked|mismatch\(|fail\(|\bAny\b", shown), shown
+        body = [line for line in shown.split('"""')[-1].splitlines() if line.strip() and not line.startswith("```")]
+        assert 1 <= len(body) <= 3, shown
