@@ -576,26 +576,24 @@ def test_html_inherits_the_page_colours_so_light_and_dark_themes_keep_their_cont
     assert re.search(r"<td [^>]*gradlib-mismatch[^>]*rgba\(214,39,40,0\.2\)", page)  # the tint marks mismatches
 
 
-def test_html_tables_wrap_and_stay_compact():
-    """The three tables sit in a wrapping flex row, and a 6 x 6 result stays narrow: short numbers
-    (at most 12 characters even with the worst-entry mark), no line breaks inside a cell."""
+def test_html_tables_stay_compact():
+    """A 6 x 6 result stays narrow: short numbers (at most 12 characters even with the worst-entry
+    mark), every digit on hover. How it lays out on a page: tests/site/test_check_view.py."""
     x = np.random.default_rng(24).standard_normal((6, 6)) * np.array([1e-3, 1, 10, 100, 1e4, 1e-6])
     analytic = smooth_grad(x)
     analytic[3, 1] += 1.0
     result = check_gradient(smooth, x, analytic)
     page = result._repr_html_()
-    assert re.search(r'<div class="gradlib-tables" style="display:flex;flex-wrap:wrap;', page)
     cells = re.findall(r'<td class="[^"]*" style="([^"]*)" title="([^"]*)">([^<]*)</td>', page)
     assert len(cells) == 3 * 36
     for style, full, text in cells:
-        assert "white-space:nowrap" in style and "padding:1px 4px" in style
         assert len(text) <= 12, text
         assert not re.search(r"e[+-]0\d", text), text  # exponents without padding zeros
     shown = [float(full) for _, full, _ in cells]  # hovering shows every digit
     expected = np.concatenate([result.numerical.ravel(), result.analytic.ravel(),
                                (result.numerical - result.analytic).ravel()])
     np.testing.assert_array_equal(shown, expected)
-    assert page.count("<table") == 3 and "font-size:0.8em" in page
+    assert page.count("<table") == 3
 
 
 def test_html_shows_a_vector_as_a_column():
