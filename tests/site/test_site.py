@@ -59,7 +59,7 @@ RAW_TEX = re.compile(r"\$\$|\\frac|\\partial|\\\(|\\\[|\\begin\{")
 # TeX errors; widget views and how often each was rendered; images and their alt text.
 COLLECT = r"""
 () => {
-  const skip = 'script, style, pre, code, textarea, mjx-container, .highlight, .MathJax';
+  const skip = 'script, style, pre, code, textarea, .katex, .highlight';
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
     acceptNode: (node) => node.parentElement && node.parentElement.closest(skip)
       ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
@@ -71,9 +71,11 @@ COLLECT = r"""
     theme: document.documentElement.dataset.theme || null,
     text: texts.join(' '),
     untypeset: Array.from(document.querySelectorAll('.math'))
-      .filter((el) => !el.querySelector('mjx-container')).map((el) => el.textContent.slice(0, 80)),
-    texErrors: Array.from(document.querySelectorAll('mjx-merror'))
-      .map((el) => el.getAttribute('data-mjx-error') || el.textContent),
+      .filter((el) => !el.querySelector('.katex')).map((el) => el.textContent.slice(0, 80)),
+    texErrors: Array.from(document.querySelectorAll('.katex-error'))
+      .map((el) => el.getAttribute('title') || el.textContent),
+    math: document.querySelectorAll('.math').length,
+    mathFonts: Array.from(document.fonts).filter((f) => f.family.startsWith('KaTeX') && f.status === 'loaded').length,
     widgetViews: views.map((view) => ({
       model: JSON.parse(view.textContent).model_id,
       renders: view.parentElement.querySelectorAll(':scope > .widget-subarea').length,
@@ -201,10 +203,14 @@ def test_no_request_leaves_the_site(visits, book_page):
 
 
 @pytest.mark.browser
-def test_mathjax_typeset_every_formula(visits, book_page):
+def test_every_formula_is_rendered(visits, book_page):
+    """The math was rendered when the book was built (KaTeX, with the book's macros): every math
+    element holds KaTeX's output, none an error, no raw TeX is left, and KaTeX's fonts load."""
     dom = visits(book_page).dom
-    assert dom["untypeset"] == [], "math elements MathJax did not typeset"
-    assert dom["texErrors"] == [], "TeX errors in typeset math"
+    assert dom["untypeset"] == [], "math elements KaTeX did not render"
+    assert dom["texErrors"] == [], "TeX errors in rendered math"
+    if dom["math"]:
+        assert dom["mathFonts"] > 0, "no KaTeX font loaded on a page with math"
     assert RAW_TEX.findall(dom["text"]) == [], f"raw TeX left in the text: {RAW_TEX.findall(dom['text'])}"
 
 
