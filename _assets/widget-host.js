@@ -100,8 +100,8 @@
     var id = JSON.parse(view.textContent).model_id;
     var widget = models[id];
     return Promise.resolve().then(function () {
-      if (!widget || widget.model_module !== "anywidget") {
-        throw new Error("widget " + id + " is not an anywidget: it needs Jupyter to run");
+      if (!widget || widget.model_module !== "anywidget" || typeof widget.state._esm !== "string") {
+        throw new Error("widget " + id + " is not an anywidget with its _esm: it needs Jupyter to run");
       }
       return importSource(widget.state._esm).then(renderOf);
     }).then(function (render) {

@@ -5,7 +5,7 @@
 Opens every page of ``_toc.yml`` of a built book (default ``_build/html``; build it first) through
 the same local server and offline routing as the browser tests (tests/booksite.py: only 127.0.0.1
 answers), each ``--repeat`` times in a fresh browser context (empty cache), as a reader at the top
-of the page: it waits for load, MathJax and a quiet network, then scrolls each explorer into view
+of the page: it waits for load and a quiet network, then scrolls each explorer into view
 and waits until every widget is drawn. Prints per page (medians over the runs):
 
 * ``KiB_gzip``: every file the page fetched, explorers live included, gzip -6 (as a static host
@@ -40,8 +40,7 @@ def measure(site: booksite.BookSite, path: str) -> dict:
     """One visit of ``path`` (a fresh context): bytes, times."""
     page = site.open(path, wait=False)
     try:
-        booksite.wait_for_mathjax(page)  # a reader at the top: load, MathJax, a quiet network
-        booksite.wait_for_quiet_network(page)
+        booksite.wait_for_quiet_network(page)  # a reader at the top: load, then a quiet network
         booksite.bring_explorers_in(page)  # then every explorer scrolled into view and drawn
         dom_ready, load = page.evaluate(TIMING)
         sizes = [booksite.file_sizes(file)[1] for file in page.files.values() if file.is_file()]

@@ -9,8 +9,8 @@ A plain module (no pytest): ``tests/conftest.py`` wraps it in fixtures and ``ben
   any other origin is aborted (and recorded: the site must need none). Each page records
   ``console_errors``, ``failed_requests``, ``blocked_requests``, ``requests``,
   ``files`` ({url: local file}), ``initial_files`` (before the explorers came in),
-  ``explorers_in_view_ms`` and ``widgets_ready_ms``. :func:`settle` waits for MathJax and the
-  network, then brings the explorers into view (:func:`bring_explorers_in`).
+  ``explorers_in_view_ms`` and ``widgets_ready_ms``. :func:`settle` waits for a quiet network, then
+  brings the explorers into view (:func:`bring_explorers_in`).
 - :func:`file_sizes` (raw and gzip -6 bytes), :func:`contrast` (WCAG 2 contrast ratio),
   :class:`SiteReport` (a table printed at the end of a run).
 """
@@ -203,14 +203,6 @@ class BookSite:
         return page
 
 
-def wait_for_mathjax(page) -> None:
-    """Until MathJax's typesetting so far is done (its first pass, or widget labels queued since)."""
-    page.evaluate(
-        "async () => { const m = window.MathJax; if (m && m.startup && m.startup.promise)"
-        " { await m.startup.promise; } }"
-    )
-
-
 def wait_for_quiet_network(page, timeout_ms: int = WIDGET_WAIT_MS) -> None:
     """Until no request has been in flight for QUIET_MS (playwright's ``networkidle`` fires once
     per navigation; this one can be awaited again after the page starts loading more)."""
@@ -240,7 +232,7 @@ async (selector) => {
 def bring_explorers_in(page) -> None:
     """Scroll every widget output into view, as a reader does, then wait for every widget view to
     render (_assets/widget-host.js draws them as soon as the page is parsed: usually done by now),
-    the network to be quiet and MathJax to be done. Sets ``page.explorers_in_view_ms`` (None on a
+    the network to be quiet. Sets ``page.explorers_in_view_ms`` (None on a
     page without widgets) and ``page.widgets_ready_ms``."""
     page.explorers_in_view_ms = page.evaluate(_BRING_IN, WIDGET_VIEW_SELECTOR)
     if page.explorers_in_view_ms is not None:
@@ -250,15 +242,12 @@ def bring_explorers_in(page) -> None:
             pass
     page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")
     wait_for_quiet_network(page)
-    wait_for_mathjax(page)
 
 
 def settle(page, *, explorers: bool = True) -> None:
-    """Wait for MathJax's first typeset and network idle, and keep what the page has fetched by
+    """Wait for a quiet network (the math was rendered when the book was built), keep what the page has fetched by
     then in ``page.initial_files`` (a reader at the top of the page loads that much); then, unless
     ``explorers=False``, bring the explorers in (:func:`bring_explorers_in`)."""
-    wait_for_mathjax(page)
-    page.wait_for_load_state("networkidle")
     wait_for_quiet_network(page)
     page.initial_files = dict(page.files)
     page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")

@@ -1,11 +1,11 @@
 """The site as readers get it, proven in Chromium against the built book served on 127.0.0.1.
 
 Each page of ``_toc.yml`` is visited once per colour theme (light, dark) with every request to any
-other origin aborted (the site must need none: MathJax, the icon fonts and the widget host are all
-served by the site itself; see booksite.py); everything a test asserts is collected during that one
+other origin aborted (the site must need none: KaTeX's fonts, the icon fonts and the widget host
+are all served by the site itself; see booksite.py); everything a test asserts is collected during that one
 visit (:class:`Visit`), which loads the page, lets it settle at the top, then brings its explorers
 in (scrolls each widget into view). Pages are checked for: console errors and failed requests, no
-request leaving the site, MathJax having typeset every formula, each widget rendered exactly once
+request leaving the site, every formula rendered (at build time, by KaTeX), each widget rendered exactly once
 (and its placeholder gone), the widget host loaded once by widget pages and by no other page, alt
 text on every image, header icons drawn from the cut-down icon fonts (the theme's full fonts never
 fetched), no critical or serious axe-core violation, explorers that respond and stay readable in
@@ -49,14 +49,14 @@ PLACEHOLDER_JUMP_PX = 200  # most a widget output's height may change when the w
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SERIOUS = {"critical", "serious"}
-# Left in the page's text (outside code) only if MathJax did not typeset it.
+# Left in the page's text (outside code) only if a formula was not rendered.
 RAW_TEX = re.compile(r"\$\$|\\frac|\\partial|\\\(|\\\[|\\begin\{")
 
 
 # --------------------------------------------------------------------------- what one visit collects
 
-# Text of the page outside code, scripts and typeset math; math elements MathJax did not typeset;
-# TeX errors; widget views and how often each was rendered; images and their alt text.
+# Text of the page outside code, scripts and rendered math; math elements KaTeX did not render;
+# TeX errors; KaTeX fonts loaded; widget views and how often each was rendered; images and their alt text.
 COLLECT = r"""
 () => {
   const skip = 'script, style, pre, code, textarea, .katex, .highlight';
@@ -91,7 +91,8 @@ COLLECT = r"""
         glyph: getComputedStyle(icon, '::before').content, shown: icon.offsetParent !== null,
         width: icon.getBoundingClientRect().width,
       })),
-    iconFontLoaded: document.fonts.check('900 16px "Font Awesome 6 Free"'),
+    iconFontsLoaded: Array.from(document.fonts)
+      .filter((f) => f.family.includes('Font Awesome 6') && f.status === 'loaded').length,
     scripts: Array.from(document.scripts).map((s) => s.src).filter(Boolean),
     images: Array.from(document.querySelectorAll('img')).map((img) => ({
       src: img.getAttribute('src'), alt: img.getAttribute('alt'),
@@ -249,7 +250,7 @@ def test_header_icons_render_from_the_cut_down_icon_fonts(visits, book_page):
     assert [url for url in visit.requests if "/fontawesome/webfonts/" in url] == [], "a full icon font was fetched"
     assert not [src for src in dom["scripts"] if "fontawesome" in src]
     assert dom["icons"], "no icons in the page header"
-    assert dom["iconFontLoaded"]
+    assert dom["iconFontsLoaded"] > 0
     for icon in dom["icons"]:
         assert "Font Awesome 6" in icon["family"] and icon["glyph"] not in ("none", "normal", '""'), icon
         assert icon["width"] > 0 or not icon["shown"], icon
@@ -518,7 +519,7 @@ def _widget_probe_html() -> str:
         count = traitlets.Int(3).tag(sync=True)
 
     counter, slider = Counter(), ipywidgets.IntSlider(value=3)
-    data = embed_data(views=[counter, counter, slider])
+    data = embed_data(views=[counter, counter, slider], drop_defaults=False)  # _esm is a trait's default
     counter.close(); slider.close()
     views = "".join(f'<div class="output"><script type="{WIDGET_VIEW}">{json.dumps(view)}</script></div>'
                     for view in data["view_specs"])
@@ -540,12 +541,15 @@ def test_widget_host_keeps_anywidgets_contract(open_page, site_url):
     page.route(url, lambda route: route.fulfill(body=body, content_type="text/html"))
     page.goto(url, wait_until="load")
     buttons = page.locator(".widget-subarea .probe-count")
-    buttons.nth(1).wait_for()
+    page.wait_for_function("document.querySelectorAll('.widget-subarea .probe-count').length === 2"
+                           " && !document.querySelector('.widget-placeholder:not(:empty)')?.textContent.includes('waiting')",
+                           timeout=20_000)
     assert buttons.all_inner_texts() == ["count 3", "count 3"]
     buttons.first.click()
     buttons.first.click()
     assert buttons.all_inner_texts() == ["count 5", "count 5"]
-    assert page.locator("style", has_text="probe-count").count() == 1
+    assert page.evaluate("Array.from(document.querySelectorAll('style'))"
+                         ".filter((s) => s.textContent.includes('.probe-count')).length") == 1, "_css not injected once"
     assert buttons.first.evaluate("(b) => getComputedStyle(b).outlineColor") == "rgb(1, 2, 3)"
     placeholders = page.locator(".widget-placeholder")
     assert placeholders.all_inner_texts() == ["cannot draw"], "the IntSlider's output should say it cannot be drawn"
