@@ -416,6 +416,7 @@ FOCUS_BEFORE_WIDGET_CELL = """(selector) => {
   const cell = document.querySelector(selector).parentElement.closest('.cell');
   const stops = Array.from(document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]'))
     .filter((el) => el.tabIndex >= 0 && !el.disabled && el.getClientRects().length > 0
+      && getComputedStyle(el).visibility !== 'hidden'  // e.g. a heading's link, shown on hover
       && (cell.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_PRECEDING));
   const before = stops[stops.length - 1];
   before.focus({ preventScroll: true });
