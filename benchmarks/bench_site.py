@@ -83,15 +83,15 @@ def main() -> None:
           f" (load average {load:.1f} on {os.cpu_count()} CPUs)")
     header = ("page", "KiB_gzip", "files", "KiB_gzip_biggest", "dom_ready_ms", "load_ms", "live_ms",
               "live_after_scroll_ms", "live_after_dom_ready_ms")
-    print(f"{header[0]:<28}" + "".join(f"{h:>22}" for h in header[1:]))
+    print(f"{header[0]:<28}" + "".join(f"{h:>25}" for h in header[1:]))
 
     def cell(value, digits=0):
         return "-" if value is None else f"{value:.{digits}f}"
 
     for path, row in rows.items():
-        print(f"{path.removesuffix('.html'):<28}{cell(row['kib'], 1):>22}{cell(row['files']):>22}"
-              f"{cell(row['biggest'], 1):>22}{cell(row['dom_ready']):>22}{cell(row['load']):>22}"
-              f"{cell(row['live']):>22}{cell(row['after_scroll']):>22}{cell(row['after_dom_ready']):>22}")
+        print(f"{path.removesuffix('.html'):<28}{cell(row['kib'], 1):>25}{cell(row['files']):>25}"
+              f"{cell(row['biggest'], 1):>25}{cell(row['dom_ready']):>25}{cell(row['load']):>25}"
+              f"{cell(row['live']):>25}{cell(row['after_scroll']):>25}{cell(row['after_dom_ready']):>25}")
         if row["missing"]:
             print(f"    not served by the site: {row['missing']}")
     chapters = [row for path, row in rows.items() if row["live"] is not None]
