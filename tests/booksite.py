@@ -5,12 +5,12 @@ A plain module (no pytest): ``tests/conftest.py`` wraps it in fixtures and ``ben
 - :func:`toc_pages` lists the html pages of ``_toc.yml``; ``ROOT`` is the repository, ``BOOK_ROOT``
   the book's source (the repository, or the source of the build ``$BOOK_HTML`` points at).
 - :func:`serve` serves a folder on 127.0.0.1; :func:`launch_browser` starts Chromium (tests/chromium.py).
-- :class:`BookSite` opens pages in fresh contexts whose network is the local site only: CDN URLs are
-  answered from ``node_modules`` (:class:`NpmCdn`), everything else is aborted. Each page records
-  ``console_errors``, ``failed_requests``, ``blocked_requests``, ``npm_served``, ``requests``,
+- :class:`BookSite` opens pages in fresh contexts whose network is the local site only: a request to
+  any other origin is aborted (and recorded: the site must need none). Each page records
+  ``console_errors``, ``failed_requests``, ``blocked_requests``, ``requests``,
   ``files`` ({url: local file}), ``initial_files`` (before the explorers came in),
-  ``explorers_in_view_ms`` and ``widgets_ready_ms``. :func:`settle` waits for MathJax and the
-  network, then brings the explorers into view (:func:`bring_explorers_in`).
+  ``explorers_in_view_ms`` and ``widgets_ready_ms``. :func:`settle` waits for a quiet network, then
+  brings the explorers into view (:func:`bring_explorers_in`).
 - :func:`file_sizes` (raw and gzip -6 bytes), :func:`contrast` (WCAG 2 contrast ratio),
   :class:`SiteReport` (a table printed at the end of a run).
 """
@@ -24,7 +24,6 @@ import json
 import mimetypes
 import os
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -49,8 +48,6 @@ def _book_root() -> Path:
 
 
 BOOK_ROOT = _book_root()
-# CDN prefixes whose URLs name an npm package: <prefix><name>@<version range>/<path in package>
-NPM_CDNS = ("https://cdn.jsdelivr.net/npm/", "https://unpkg.com/")
 LOCAL_HOSTS = {"127.0.0.1"}
 WIDGET_WAIT_MS = 20_000
 QUIET_MS = 500  # network idle: no request in flight for this long (playwright's networkidle rule)
@@ -81,59 +78,6 @@ def toc_pages(root: Path = BOOK_ROOT) -> list[str]:
 
 #: The chapters of the seven rules (01-07), each with a rule explorer.
 RULE_PAGES = [p for p in toc_pages() if re.match(r"chapters/0[1-7]_", p)]
-
-
-# --------------------------------------------------------------------------- local copies of CDN assets
-
-
-class NpmCdn:
-    """Answers npm-CDN URLs (``<cdn>/<name>@<range>/<path>``) from a local ``node_modules``.
-
-    A URL is answered only if ``<name>`` is installed, its version satisfies ``<range>`` (checked by
-    npm's own ``semver`` package, so ``3``, ``~0.11.*`` and ``1.0.15`` mean what the CDN makes of
-    them) and ``<path>`` is a file in the package.
-    """
-
-    def __init__(self, node_modules: Path):
-        self.root = node_modules
-
-    @staticmethod
-    def split(url: str) -> tuple[str, str, str] | None:
-        """``(name, range, path)`` of an npm-CDN URL, or None for any other URL."""
-        prefix = next((p for p in NPM_CDNS if url.startswith(p)), None)
-        if prefix is None:
-            return None
-        rest = unquote(urlsplit(url).path)[len(urlsplit(prefix).path) :]
-        scope, _, rest = rest.partition("/") if rest.startswith("@") else ("", "", rest)
-        spec, _, path = rest.partition("/")
-        name, _, wanted = spec.partition("@")
-        return (f"{scope}/{name}" if scope else name), (wanted or "latest"), path
-
-    @functools.lru_cache(maxsize=None)
-    def installed_version(self, name: str) -> str | None:
-        manifest = self.root / name / "package.json"
-        return json.loads(manifest.read_text())["version"] if manifest.is_file() else None
-
-    @functools.lru_cache(maxsize=None)
-    def satisfies(self, version: str, wanted: str) -> bool:
-        script = "process.stdout.write(String(require('semver').satisfies(process.argv[1], process.argv[2])))"
-        done = subprocess.run(
-            ["node", "-e", script, version, wanted],
-            cwd=self.root.parent, capture_output=True, text=True, check=True,
-        )
-        return done.stdout == "true"
-
-    def resolve(self, url: str) -> Path | None:
-        """The local file that answers ``url``, or None (not an npm-CDN URL, or no matching copy)."""
-        parts = self.split(url)
-        if parts is None:
-            return None
-        name, wanted, path = parts
-        version = self.installed_version(name)
-        if version is None or not (wanted == "latest" or self.satisfies(version, wanted)):
-            return None
-        file = (self.root / name / path).resolve()
-        return file if file.is_file() and (self.root / name).resolve() in file.parents else None
 
 
 # --------------------------------------------------------------------------- server and browser
@@ -196,10 +140,10 @@ _WIDGET_TIMING = """
 """
 
 
-def _record(page, site_url: str, book_html: Path, npm_cdn: NpmCdn) -> None:
+def _record(page, site_url: str, book_html: Path) -> None:
     """Attach the logs described in the module docstring to ``page`` and route its requests."""
     page.console_errors, page.failed_requests, page.blocked_requests = [], [], []
-    page.npm_served, page.requests, page.files = [], [], {}
+    page.requests, page.files = [], {}
     page.initial_files, page.explorers_in_view_ms, page.widgets_ready_ms = None, None, None
     page.in_flight, page.last_network_activity = set(), time.monotonic()
 
@@ -211,16 +155,6 @@ def _record(page, site_url: str, book_html: Path, npm_cdn: NpmCdn) -> None:
             local = book_html / unquote(parts.path).lstrip("/")
             page.files[url] = local / "index.html" if local.is_dir() else local
             route.continue_()
-            return
-        file = npm_cdn.resolve(url)
-        if file is not None:
-            page.npm_served.append(url)
-            page.files[url] = file
-            content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            route.fulfill(
-                path=file,
-                headers={"Content-Type": content_type, "Access-Control-Allow-Origin": "*"},
-            )
             return
         page.blocked_requests.append(url)
         route.abort("blockedbyclient")
@@ -251,8 +185,8 @@ def _record(page, site_url: str, book_html: Path, npm_cdn: NpmCdn) -> None:
 class BookSite:
     """Opens pages of the served book in fresh browser contexts routed as described above."""
 
-    def __init__(self, browser, site_url: str, book_html: Path, npm_cdn: NpmCdn):
-        self.browser, self.url, self.html, self.npm_cdn = browser, site_url, book_html, npm_cdn
+    def __init__(self, browser, site_url: str, book_html: Path):
+        self.browser, self.url, self.html = browser, site_url, book_html
 
     def open(self, path: str | None, *, theme: str = "light", wait: bool = True, width: int = 1280,
              height: int = 900):
@@ -261,20 +195,12 @@ class BookSite:
         context.add_init_script(_WIDGET_TIMING)
         context.add_init_script(f"try {{ localStorage.setItem('mode', {json.dumps(theme)}); }} catch (e) {{}}")
         page = context.new_page()
-        _record(page, self.url, self.html, self.npm_cdn)
+        _record(page, self.url, self.html)
         if path is not None:
             page.goto(self.url + path, wait_until="load")
             if wait:
                 settle(page)
         return page
-
-
-def wait_for_mathjax(page) -> None:
-    """Until MathJax's typesetting so far is done (its first pass, or widget labels queued since)."""
-    page.evaluate(
-        "async () => { const m = window.MathJax; if (m && m.startup && m.startup.promise)"
-        " { await m.startup.promise; } }"
-    )
 
 
 def wait_for_quiet_network(page, timeout_ms: int = WIDGET_WAIT_MS) -> None:
@@ -304,9 +230,9 @@ async (selector) => {
 
 
 def bring_explorers_in(page) -> None:
-    """Scroll every widget output into view, as a reader does (the widget manager is loaded only
-    when a reader nears a widget), then wait for every widget view to render, the network to be
-    quiet and MathJax to typeset the widgets' labels. Sets ``page.explorers_in_view_ms`` (None on a
+    """Scroll every widget output into view, as a reader does, then wait for every widget view to
+    render (_assets/widget-host.js draws them as soon as the page is parsed: usually done by now),
+    the network to be quiet. Sets ``page.explorers_in_view_ms`` (None on a
     page without widgets) and ``page.widgets_ready_ms``."""
     page.explorers_in_view_ms = page.evaluate(_BRING_IN, WIDGET_VIEW_SELECTOR)
     if page.explorers_in_view_ms is not None:
@@ -316,15 +242,12 @@ def bring_explorers_in(page) -> None:
             pass
     page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")
     wait_for_quiet_network(page)
-    wait_for_mathjax(page)  # widget labels are typeset after the widgets render
 
 
 def settle(page, *, explorers: bool = True) -> None:
-    """Wait for MathJax's first typeset and network idle, and keep what the page has fetched by
+    """Wait for a quiet network (the math was rendered when the book was built), keep what the page has fetched by
     then in ``page.initial_files`` (a reader at the top of the page loads that much); then, unless
     ``explorers=False``, bring the explorers in (:func:`bring_explorers_in`)."""
-    wait_for_mathjax(page)
-    page.wait_for_load_state("networkidle")
     wait_for_quiet_network(page)
     page.initial_files = dict(page.files)
     page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")

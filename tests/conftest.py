@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from booksite import BOOK_ROOT, ROOT, BookSite, NpmCdn, SiteReport, launch_browser, serve, toc_pages
+from booksite import BOOK_ROOT, ROOT, BookSite, SiteReport, launch_browser, serve, toc_pages
 
 BUILD_TIMEOUT_S = 1800
 
@@ -99,12 +99,6 @@ def node_modules(repo_root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def npm_cdn(node_modules: Path) -> NpmCdn:
-    """:class:`NpmCdn` over the project's node_modules."""
-    return NpmCdn(node_modules)
-
-
-@pytest.fixture(scope="session")
 def site_url(book_html: Path) -> Iterator[str]:
     """``http://127.0.0.1:<port>/`` serving the built book, for the whole session."""
     with serve(book_html) as url:
@@ -119,10 +113,10 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def book_site(browser, site_url: str, book_html: Path, npm_cdn: NpmCdn) -> BookSite:
+def book_site(browser, site_url: str, book_html: Path) -> BookSite:
     """:class:`BookSite`: ``book_site.open(path, theme=..., wait=...)``; the caller closes the context.
     For module- or session-scoped page caches; tests mostly want ``open_page``."""
-    return BookSite(browser, site_url, book_html, npm_cdn)
+    return BookSite(browser, site_url, book_html)
 
 
 @pytest.fixture
