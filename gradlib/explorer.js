@@ -553,8 +553,8 @@ function render({ model, el }) {
       return button;
     };
     if (spec.output) {
-      const inputs = spec.jacobian_notes.map(([name]) => name);
-      if (!inputs.includes(state.wrt)) state.wrt = inputs[0];
+      const inputs = spec.jacobian_notes.map(([name]) => name);  // at first, the input of the selected gradient
+      if (!inputs.includes(state.wrt)) state.wrt = inputs.find((n) => `d${n}` === spec.select.array) || inputs[0];
       const group = element("div", { class: "ge-toggles", role: "group", "aria-label": "view" });
       const wrt = element("select", { "data-control": "wrt", "aria-label": "the Jacobian with respect to" });
       for (const name of inputs) {
@@ -746,6 +746,11 @@ function render({ model, el }) {
     return group;
   }
 
+  function showJacobian() {  // a new Jacobian panel in place of the old one (new numbers, or another input)
+    for (const k of [...cells.keys()]) if (k.startsWith("jacobian|")) cells.delete(k);
+    board.querySelector('[data-role="jacobian"]').replaceWith(jacobianPanel());
+  }
+
   const scaleOf = (values) => values.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
   function cellLook(array, index, v, scale) {
     const background = colour(v / scale);
@@ -769,7 +774,7 @@ function render({ model, el }) {
         cell.setAttribute("aria-label", look.label);
       }
     }
-    if (jac) board.querySelector('[data-role="jacobian"]').replaceWith(jacobianPanel());
+    if (jac) showJacobian();
     showSource();
     if (state.mode === "predict") restore(); else if (state.selected) select(state.selected, false);
   }
@@ -827,6 +832,13 @@ function render({ model, el }) {
 
   function select(k, pin) {
     if (!cells.has(k)) return;
+    const [name, index] = parseKey(k);
+    const input = pin && jac && spec.jacobian_notes.map(([n]) => n).find((n) => name === n || name === `d${n}`);
+    if (input && input !== state.wrt) {  // clicking an entry of the other input shows its Jacobian
+      state.wrt = input;
+      modes.querySelector('[data-control="wrt"]').value = input;
+      showJacobian();
+    }
     clearLights();
     const cell = cells.get(k);
     litCells = [cell];
@@ -836,7 +848,6 @@ function render({ model, el }) {
       c.dataset.lit = "true";
       litCells.push(c);
     }
-    const [name, index] = parseKey(k);
     captionEl.textContent = name === "jacobian" ? jacobianCaption(spec, jac, state.wrt, ...index)
       : caption(spec, state.shapes, arrays, deps, name, index) + columnNote(name, index);
     state.selected = k;
