@@ -22,6 +22,10 @@ entry c) and ``"tanh"`` (``"i->i"``) are the maps of chapters 1 and 2; ``"jacobi
 Jacobian of chapter 1's maps, whose entry (i, j) is *defined* as df_i/dx_j, so its pattern
 ``"i,j->ij"`` over (f, x) lights f_i and x_j.
 
+The same patterns give the Jacobian the rule never builds (:func:`jacobian`): a gradient entry is a
+vector-Jacobian product, ``dW[w] = Σ_u r[u] ∂z[u]/∂W[w]``, so each of its
+products names a row ``u`` (the upstream entry) and holds the Jacobian entry (the other factors).
+
 Chapter 8 chains the rules into a network (:data:`MLP`): relations are evaluated in order, so a
 later one reads the arrays earlier ones computed, and the lights of an entry are what its own step
 reads (one link of the chain, as in every other explorer). Three functions serve it: ``"relu"``,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from booksite import ROOT, RULE_PAGES
+from booksite import ROOT, RULE_PAGES, toc_pages
 
 from gradlib import structure
 
