@@ -241,7 +241,8 @@ export function jacobianSummary(spec, jac, wrt) {
   const range = (text, shape) => (shape.some((d) => d > 1)
     ? `${entryText(text, shape.map(() => 0))} \u2026 ${entryText(text, last(shape))}` : entryText(text, last(shape)));
   return `\u2202${spec.output}/\u2202${label(spec, wrt)}: ${jac.entries.size} of ${m * n} entries can be nonzero: ${note}. `
-    + `Rows: the ${entries(m)} of ${spec.output} (${range(spec.output, jac.rows)}); columns: the ${entries(n)} of `
+    + `Rows: the ${entries(m)} of ${spec.output}${jac.rows.length > 1 ? " flattened row by row" : ""} `
+    + `(${range(spec.output, jac.rows)}); columns: the ${entries(n)} of `
     + `${label(spec, wrt)}${jac.cols.length > 1 ? " flattened row by row" : ""} (${range(label(spec, wrt), jac.cols)}). Empty cells are structural zeros.`;
 }
 
