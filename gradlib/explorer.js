@@ -481,7 +481,7 @@ function render({ model, el }) {
     + '<span class="ge-key ge-key-lit">0.00</span> the entries it is computed from, or feeds '
     + '<span class="ge-scale" aria-hidden="true"></span> colour: blue below 0, white at 0, red above. '
     + 'Indices count from 0, as in code (the math counts from 1).';
-  const predictLegend = element("p", { class: "ge-legend ge-predict-legend" });
+  const predictLegend = element("p", { class: "ge-predict-legend" });
   predictLegend.innerHTML = 'Predict first: pick the entries you expect to light up, then reveal. Marks: '
     + '<span class="ge-key-mark" style="background:#000">?</span> picked '
     + '<span class="ge-key-mark" style="background:#1b5e20">\u2713</span> right '
