@@ -201,6 +201,67 @@ export function evaluate(spec, shapes, given) {
   return arrays;
 }
 
+// --- the Jacobian view ------------------------------------------------------------------------------
+
+// The Jacobian of spec.output w.r.t. input `wrt`, flattened row-major (rows: output entries, columns:
+// wrt's entries), read off the gradient's pattern, a vector-Jacobian product: dW[w] = Σ_u r[u] ×
+// ∂z[u]/∂W[w]. The twin of structure.jacobian. Returns {upstream, rows, cols, entries}, entries a Map
+// row*width+col -> {value, factors: [[name, index], ...]}; a missing entry is a structural zero.
+export function jacobian(spec, shapes, arrays, wrt) {
+  const upstream = spec.arrays.find((a) => a.role === "upstream").name;
+  const relation = spec.relations.find((r) => r.target === `d${wrt}`);
+  const [rows, cols] = [shapeOf(spec, upstream, shapes), shapeOf(spec, wrt, shapes)];
+  const width = cols.reduce((a, b) => a * b, 1);
+  const entries = new Map();
+  for (const term of relation.terms) {
+    const n = term.operands.length;
+    for (const w of allIndices(cols)) {
+      const pairs = sources(shapes, term, w);
+      for (let k = 0; k < pairs.length; k += n) {  // one product per combination of summed letters
+        const combo = pairs.slice(k, k + n);
+        const u = combo.find(([name]) => name === upstream)[1];
+        const factors = combo.filter(([name]) => name !== upstream);
+        const at = flat(rows, u) * width + flat(cols, w);
+        const entry = entries.get(at) || { value: 0, factors: [] };
+        entry.value += term.sign * factors.reduce((p, [name, index]) => p * get(arrays[name], index), 1);
+        entry.factors.push(...factors);
+        entries.set(at, entry);
+      }
+    }
+  }
+  return { upstream, rows, cols, entries };
+}
+
+// "12 of 36 entries can be nonzero: z[k] depends only on row k of W", and how the matrix is laid out.
+export function jacobianSummary(spec, jac, wrt) {
+  const [m, n] = [jac.rows, jac.cols].map((s) => s.reduce((a, b) => a * b, 1));
+  const note = Object.fromEntries(spec.jacobian_notes)[wrt];
+  const last = (s) => s.map((d) => d - 1);
+  const entries = (count) => (count === 1 ? "1 entry" : `${count} entries`);
+  const range = (text, shape) => (shape.some((d) => d > 1)
+    ? `${entryText(text, shape.map(() => 0))} \u2026 ${entryText(text, last(shape))}` : entryText(text, last(shape)));
+  return `\u2202${spec.output}/\u2202${label(spec, wrt)}: ${jac.entries.size} of ${m * n} entries can be nonzero: ${note}. `
+    + `Rows: the ${entries(m)} of ${spec.output}${jac.rows.length > 1 ? " flattened row by row" : ""} `
+    + `(${range(spec.output, jac.rows)}); columns: the ${entries(n)} of `
+    + `${label(spec, wrt)}${jac.cols.length > 1 ? " flattened row by row" : ""} (${range(label(spec, wrt), jac.cols)}). Empty cells are structural zeros.`;
+}
+
+// The caption of Jacobian entry (row, col): "∂z[1]/∂W[1,2] = x[2] = 0.39".
+export function jacobianCaption(spec, jac, wrt, row, col) {
+  const [outIndex, inIndex] = [unflat(jac.rows, row), unflat(jac.cols, col)];
+  const [z, w] = [entryText(spec.output, outIndex), entryText(label(spec, wrt), inIndex)];
+  const entry = jac.entries.get(row * jac.cols.reduce((a, b) => a * b, 1) + col);
+  if (!entry) return `\u2202${z}/\u2202${w} = 0: ${z} does not depend on ${w} (a structural zero)`;
+  const factors = entry.factors.map(([name, index]) => entryText(label(spec, name), index)).join(" \u00d7 ");
+  return `\u2202${z}/\u2202${w} = ${factors ? `${factors} = ` : ""}${fmt(entry.value)}`;
+}
+
+function unflat(shape, k) {
+  const index = [];
+  for (let a = shape.length - 1; a >= 0; a--) { index.unshift(k % shape[a]); k = Math.floor(k / shape[a]); }
+  return index;
+}
+
 // --- captions ---------------------------------------------------------------------------------------
 
 export function fmt(v) {
@@ -333,6 +394,28 @@ export function caption(spec, shapes, arrays, deps, array, index) {
   return `${head} feeds no entry of the gradients: none of them reads ${label(spec, array)}`;
 }
 
+// --- predict mode's score -------------------------------------------------------------------------
+
+const COUNT = ["no", "one", "two", "three", "four", "five", "six"];
+const some = (list, name) => (list.length > 4 ? `${list.slice(0, 3).map(name).join(", ")} and ${list.length - 3} more`
+  : list.map(name).join(", "));
+
+// "5 of 6, one extra: dW[1,2] does not depend on x[0]"; `found` holds the keys of each verdict,
+// `name(k)` the text of an entry.
+export function scoreLine(spec, question, found, name) {
+  const [array] = parseKey(question);
+  const computed = spec.relations.some((r) => r.target === array);
+  const feeds = spec.relations.some((r) => r.terms.some((t) => t.operands.includes(array)));
+  const verb = array === "jacobian" || (computed && feeds) ? "is not linked to" : computed ? "does not depend on" : "does not feed";
+  const parts = [`${found.hit.length} of ${found.hit.length + found.miss.length}`];
+  if (found.miss.length) parts.push(`${COUNT[found.miss.length] || found.miss.length} missed: ${some(found.miss, name)}`);
+  if (found.extra.length) {
+    parts.push(`${COUNT[found.extra.length] || found.extra.length} extra: ${name(question)} ${verb} ${some(found.extra, name)}`);
+  }
+  if (!found.miss.length && !found.extra.length) parts.push("all right");
+  return parts.join(", ");
+}
+
 // --- colours ----------------------------------------------------------------------------------------
 
 // A diverging map centred at 0 (ColorBrewer RdBu): blue below 0, white at 0, red above.
@@ -379,21 +462,32 @@ function render({ model, el }) {
   const state = {
     variant: model.get("variant"), shapes: { ...model.get("shapes") }, params: { ...model.get("params") },
     pinned: null, selected: null, step: 0,
+    view: "normal", wrt: "", mode: "explore", question: null, guesses: new Set(), revealed: false,
   };
   let spec, deps, arrays, cells, source;
+  let jac = null;  // the Jacobian shown (the Jacobian view), else null
+  let heads = new Map();  // the Jacobian's row and column labels, by key ("row|3", "col|7")
   const root = element("div", { class: "gradlib-explorer", "data-rule": model.get("rule") });
   const head = element("div", { class: "ge-head" });
   const controls = element("div", { class: "ge-controls" });
   const board = element("div", { class: "ge-board" });
   const stepper = element("div", { class: "ge-steps" });  // chained specs (chapter 8): walk the pass
+  const modes = element("div", { class: "ge-modes" });  // view (gradients / Jacobian) and mode (explore / predict)
   const captionEl = element("p", { class: "ge-caption", "aria-live": "polite" });
+  const score = element("p", { class: "ge-score", "aria-live": "polite" });
   const status = element("p", { class: "ge-status" });
   const legend = element("p", { class: "ge-legend" });
   legend.innerHTML = '<span class="ge-key ge-key-selected">0.00</span> the entry you point at '
     + '<span class="ge-key ge-key-lit">0.00</span> the entries it is computed from, or feeds '
     + '<span class="ge-scale" aria-hidden="true"></span> colour: blue below 0, white at 0, red above. '
     + 'Indices count from 0, as in code (the math counts from 1).';
-  root.append(head, controls, stepper, board, captionEl, status, legend);
+  const predictLegend = element("p", { class: "ge-predict-legend" });
+  predictLegend.innerHTML = 'Predict first: pick the entries you expect to light up, then reveal. Marks: '
+    + '<span class="ge-key-mark" style="background:#000">?</span> picked '
+    + '<span class="ge-key-mark" style="background:#1b5e20">\u2713</span> right '
+    + '<span class="ge-key-mark" style="background:#0d47a1">+</span> missed (a dependency you did not pick) '
+    + '<span class="ge-key-mark" style="background:#b71c1c">\u2717</span> extra (picked, not a dependency).';
+  root.append(head, controls, modes, stepper, board, captionEl, score, status, legend, predictLegend);
   el.replaceChildren(root);
 
   const clampParams = () => {
@@ -418,6 +512,7 @@ function render({ model, el }) {
         model.set("variant", state.variant);
         model.save_changes();
         buildControls();
+        buildModes();
         rebuild();
       });
       wrap.append(element("label", { for: select.id }, "map "), select);
@@ -449,6 +544,56 @@ function render({ model, el }) {
       wrap.append(text, input);
       controls.append(wrap);
     }
+  }
+
+  function buildModes() {
+    modes.replaceChildren();
+    const toggle = (attr, value, text, pressed, onClick) => {
+      const button = element("button", { type: "button", class: "ge-toggle", [attr]: value, "aria-pressed": String(pressed) }, text);
+      button.addEventListener("click", onClick);
+      return button;
+    };
+    if (spec.output) {
+      const inputs = spec.jacobian_notes.map(([name]) => name);  // at first, the input of the selected gradient
+      if (!inputs.includes(state.wrt)) state.wrt = inputs.find((n) => `d${n}` === spec.select.array) || inputs[0];
+      const group = element("div", { class: "ge-toggles", role: "group", "aria-label": "view" });
+      const wrt = element("select", { "data-control": "wrt", "aria-label": "the Jacobian with respect to" });
+      for (const name of inputs) {
+        const option = element("option", { value: name }, `\u2202${spec.output}/\u2202${label(spec, name)}`);
+        option.selected = name === state.wrt;
+        wrt.append(option);
+      }
+      wrt.addEventListener("change", () => { state.wrt = wrt.value; setView("jacobian"); });
+      group.append(element("span", { class: "ge-toggles-title" }, "view "),
+        toggle("data-view", "normal", "gradients", state.view === "normal", () => setView("normal")),
+        toggle("data-view", "jacobian", "Jacobian", state.view === "jacobian", () => setView("jacobian")), wrt);
+      modes.append(group);
+    }
+    const group = element("div", { class: "ge-toggles", role: "group", "aria-label": "mode" });
+    const reveal = toggle("data-action", "reveal", "reveal the answer", false, revealAnswer);
+    reveal.removeAttribute("aria-pressed");
+    reveal.hidden = state.mode !== "predict";
+    group.append(element("span", { class: "ge-toggles-title" }, "mode "),
+      toggle("data-mode", "explore", "explore", state.mode === "explore", () => setMode("explore")),
+      toggle("data-mode", "predict", "predict first", state.mode === "predict", () => setMode("predict")), reveal);
+    modes.append(group);
+    root.dataset.view = state.view;
+    root.dataset.mode = state.mode;
+    predictLegend.hidden = state.mode !== "predict";
+  }
+
+  function setView(view) {
+    state.view = spec.output ? view : "normal";
+    buildModes();
+    build();
+    restore();
+  }
+
+  function setMode(mode) {
+    state.mode = mode;
+    buildModes();
+    clearGuesses();
+    restore();
   }
 
   function buildStepper() {
@@ -485,7 +630,7 @@ function render({ model, el }) {
     const target = spec.steps[state.step].writes[0];
     const k = key(target, shapeOf(spec, target, state.shapes).map((s) => Math.min(1, s - 1)));
     state.pinned = k;
-    select(k, false);
+    restore();
   }
 
   function syncSliders() {  // slider positions and the true-class slider's range after a change
@@ -553,6 +698,58 @@ function render({ model, el }) {
       group.append(panels);
       board.append(group);
     }
+    jac = null;
+    heads = new Map();
+    if (state.view === "jacobian" && spec.output) board.append(jacobianPanel());
+  }
+
+  // The Jacobian as a table: rows = output entries, columns = the input's entries (flattened row by row),
+  // labelled; structural zeros are empty cells. Wide ones (more than 8 columns) get small cells without
+  // numbers (the caption gives each value) in a box that scrolls, with the labels kept in view.
+  function jacobianPanel() {
+    jac = jacobian(spec, state.shapes, arrays, state.wrt);
+    const [height, width] = [jac.rows, jac.cols].map((s) => s.reduce((a, b) => a * b, 1));
+    const wrtName = label(spec, state.wrt);
+    const group = element("div", { class: "ge-group ge-jacobian", "data-role": "jacobian" });
+    group.append(element("div", { class: "ge-group-title" }, `Jacobian \u2202${spec.output}/\u2202${wrtName}`),
+      element("p", { class: "ge-jac-summary" }, jacobianSummary(spec, jac, state.wrt)));
+    const scale = [...jac.entries.values()].reduce((m, e) => Math.max(m, Math.abs(e.value)), 0) || 1;
+    const compact = width > 8;
+    const rowName = (row) => entryText(spec.output, unflat(jac.rows, row));
+    const colName = (col) => entryText(wrtName, unflat(jac.cols, col));
+    let html = `<table class="ge-jac${compact ? " ge-compact" : ""}" aria-label="the Jacobian \u2202${spec.output}/\u2202${wrtName}, `
+      + `${height} by ${width}"><thead><tr><th class="ge-corner" scope="col">${spec.output} \\ ${wrtName}</th>`;
+    for (let col = 0; col < width; col++) html += `<th scope="col" data-col="${col}"><span>${colName(col)}</span></th>`;
+    html += "</tr></thead><tbody>";
+    for (let row = 0; row < height; row++) {
+      html += `<tr><th scope="row" data-row="${row}">${rowName(row)}</th>`;
+      for (let col = 0; col < width; col++) {
+        const entry = jac.entries.get(row * width + col);
+        const derivative = `\u2202${rowName(row)}/\u2202${colName(col)}`;
+        const common = `type="button" class="ge-cell" data-array="jacobian" data-index="${row},${col}" tabindex="-1"`;
+        if (!entry) {
+          html += `<td><button ${common} data-zero="true" aria-label="${derivative} = 0, a structural zero"></button></td>`;
+          continue;
+        }
+        const background = colour(entry.value / scale);
+        html += `<td><button ${common} data-value="${entry.value}" aria-label="${derivative} = ${fmt(entry.value)}" `
+          + `style="background-color: rgb(${background.join(",")}); color: ${textColour(background)}">${compact ? "" : fmt(entry.value)}</button></td>`;
+      }
+      html += "</tr>";
+    }
+    const scroller = element("div", { class: "ge-jac-scroll" });
+    scroller.innerHTML = `${html}</tbody></table>`;
+    for (const cell of scroller.querySelectorAll(".ge-cell")) cells.set(key("jacobian", cell.dataset.index.split(",").map(Number)), cell);
+    for (const th of scroller.querySelectorAll("th[data-row]")) heads.set(key("row", [Number(th.dataset.row)]), th);
+    for (const th of scroller.querySelectorAll("th[data-col]")) heads.set(key("col", [Number(th.dataset.col)]), th);
+    scroller.querySelector(".ge-cell").tabIndex = 0;
+    group.append(scroller);
+    return group;
+  }
+
+  function showJacobian() {  // a new Jacobian panel in place of the old one (new numbers, or another input)
+    for (const k of [...cells.keys()]) if (k.startsWith("jacobian|")) cells.delete(k);
+    board.querySelector('[data-role="jacobian"]').replaceWith(jacobianPanel());
   }
 
   const scaleOf = (values) => values.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
@@ -578,8 +775,9 @@ function render({ model, el }) {
         cell.setAttribute("aria-label", look.label);
       }
     }
+    if (jac) showJacobian();
     showSource();
-    if (state.selected) select(state.selected, false);
+    if (state.mode === "predict") restore(); else if (state.selected) select(state.selected, false);
   }
 
   function showSource() {
@@ -589,27 +787,146 @@ function render({ model, el }) {
     status.dataset.source = source;
   }
 
+  // The keys lit when pointing at k: the rule's lights (structure.lights); in the Jacobian view a
+  // gradient entry (or its input entry) also lights the Jacobian column it is read from and the upstream
+  // entries that weight it, and a Jacobian entry lights the output and input entries it relates.
+  function related(k) {
+    const [name, index] = parseKey(k);
+    if (name === "jacobian") {
+      const [row, col] = index;
+      return new Set([key("row", [row]), key("col", [col]), key(state.wrt, unflat(jac.cols, col)),
+        key(jac.upstream, unflat(jac.rows, row))]);
+    }
+    const out = deps.all(k);
+    if (jac && (name === `d${state.wrt}` || name === state.wrt)) {
+      const width = jac.cols.reduce((a, b) => a * b, 1);
+      const col = flat(jac.cols, index);
+      out.add(key("col", [col]));
+      for (const at of jac.entries.keys()) {
+        if (at % width !== col) continue;
+        out.add(key("jacobian", [Math.floor(at / width), col]));
+        out.add(key(jac.upstream, unflat(jac.rows, Math.floor(at / width))));
+      }
+    }
+    return out;
+  }
+
+  // In the Jacobian view, what a gradient entry is: the upstream row times its Jacobian column.
+  function columnNote(name, index) {
+    if (!jac || name !== `d${state.wrt}`) return "";
+    const width = jac.cols.reduce((a, b) => a * b, 1);
+    const col = flat(jac.cols, index);
+    const w = entryText(label(spec, state.wrt), index);
+    const terms = [...jac.entries.keys()].filter((at) => at % width === col).map((at) => {
+      const u = unflat(jac.rows, Math.floor(at / width));
+      return `${entryText(label(spec, jac.upstream), u)} \u00d7 \u2202${entryText(spec.output, u)}/\u2202${w}`;
+    });
+    const sum = terms.length > 4 ? `${terms.slice(0, 3).join(" + ")} + \u2026 (${terms.length} terms)` : terms.join(" + ");
+    return `. In the Jacobian: column ${col}, ${entryText(label(spec, name), index)} = ${sum}`;
+  }
+
   let litCells = [];
+  function clearLights() {
+    for (const cell of litCells) { cell.removeAttribute("data-lit"); cell.removeAttribute("data-selected"); }
+    litCells = [];
+  }
+
   function select(k, pin) {
     if (!cells.has(k)) return;
-    for (const cell of litCells) { cell.removeAttribute("data-lit"); cell.removeAttribute("data-selected"); }
+    const [name, index] = parseKey(k);
+    const input = pin && jac && spec.jacobian_notes.map(([n]) => n).find((n) => name === n || name === `d${n}`);
+    if (input && input !== state.wrt) {  // clicking an entry of the other input shows its Jacobian
+      state.wrt = input;
+      modes.querySelector('[data-control="wrt"]').value = input;
+      showJacobian();
+    }
+    clearLights();
     const cell = cells.get(k);
     litCells = [cell];
     cell.dataset.selected = "true";
-    for (const other of deps.all(k)) {
-      const c = cells.get(other);
+    for (const other of related(k)) {
+      const c = cells.get(other) || heads.get(other);
       c.dataset.lit = "true";
       litCells.push(c);
     }
-    const [name, index] = parseKey(k);
-    captionEl.textContent = caption(spec, state.shapes, arrays, deps, name, index);
+    captionEl.textContent = name === "jacobian" ? jacobianCaption(spec, jac, state.wrt, ...index)
+      : caption(spec, state.shapes, arrays, deps, name, index) + columnNote(name, index);
     state.selected = k;
     if (pin) {
       state.pinned = k;
-      for (const c of cell.parentElement.children) c.tabIndex = c === cell ? 0 : -1;
-      model.set("selection", { array: name, index });
-      model.save_changes();
+      for (const c of cell.closest(".ge-grid, .ge-jac").querySelectorAll(".ge-cell")) c.tabIndex = c === cell ? 0 : -1;
+      if (name !== "jacobian") {
+        model.set("selection", { array: name, index });
+        model.save_changes();
+      }
     }
+  }
+
+  // --- predict mode: the reader picks the entries they expect to light, then the answer is revealed ---
+
+  const VERDICTS = {
+    hit: "right: a dependency you picked", miss: "missed: a dependency you did not pick",
+    extra: "extra: you picked it, but it is not a dependency",
+  };
+  const baseLabel = (cell) => cell.getAttribute("aria-label").split(" \u2014 ")[0];
+
+  function clearGuesses() {
+    for (const cell of board.querySelectorAll("[data-guess], [data-verdict], [aria-pressed]")) {
+      cell.removeAttribute("data-guess");
+      cell.removeAttribute("data-verdict");
+      cell.removeAttribute("aria-pressed");
+      cell.setAttribute("aria-label", baseLabel(cell));
+    }
+    state.guesses = new Set();
+    state.revealed = false;
+    score.textContent = "";
+  }
+
+  function ask(k) {  // a new question about entry k: nothing lights until the reveal
+    clearLights();
+    clearGuesses();
+    state.question = state.pinned = state.selected = k;
+    const cell = cells.get(k);
+    cell.dataset.selected = "true";
+    litCells = [cell];
+    const [name, index] = parseKey(k);
+    const what = name === "jacobian" ? "the output and input entries it relates"
+      : spec.relations.some((r) => r.target === name) ? "the entries it is computed from" : "the entries it feeds";
+    captionEl.textContent = `Predict: which entries light up with ${name === "jacobian" ? cell.getAttribute("aria-label").split(" = ")[0]
+      : entryText(label(spec, name), index)} (${what})? Click them (click again to unpick), then reveal the answer.`;
+  }
+
+  function guess(k) {
+    if (state.revealed) { ask(k); return; }  // after a reveal, a click asks about that entry
+    if (k === state.question) return;
+    const cell = cells.get(k);
+    const picked = !state.guesses.delete(k);
+    if (picked) state.guesses.add(k);
+    if (picked) cell.dataset.guess = "true"; else cell.removeAttribute("data-guess");
+    cell.setAttribute("aria-pressed", String(picked));
+    score.textContent = `${state.guesses.size} picked`;
+  }
+
+  function revealAnswer() {
+    if (state.mode !== "predict" || !state.question) return;
+    const truth = new Set([...related(state.question)].filter((k) => cells.has(k)));
+    const found = { hit: [], miss: [], extra: [] };
+    for (const [k, cell] of cells) {
+      const verdict = truth.has(k) ? (state.guesses.has(k) ? "hit" : "miss") : state.guesses.has(k) ? "extra" : "";
+      if (!verdict) continue;
+      cell.dataset.verdict = verdict;
+      cell.setAttribute("aria-label", `${baseLabel(cell)} \u2014 ${VERDICTS[verdict]}`);
+      found[verdict].push(k);
+    }
+    state.revealed = true;
+    score.textContent = scoreLine(spec, state.question, found, (k) => baseLabel(cells.get(k)).split(" = ")[0]);
+  }
+
+  // After a shape, view or mode change: the pinned entry's lights, or (predict mode) a new question about it.
+  function restore() {
+    state.selected = null;
+    if (!cells.has(state.pinned)) state.pinned = clampedSelection(key(spec.select.array, spec.select.index));
+    if (state.mode === "predict") ask(state.pinned); else select(state.pinned, false);
   }
 
   function clampedSelection(wanted) {  // the wanted entry, moved inside the current shapes
@@ -624,22 +941,29 @@ function render({ model, el }) {
     computeArrays();
     build();
     showSource();
-    state.selected = null;
     const wanted = clampedSelection(state.pinned) || key(spec.select.array, spec.select.index);
     state.pinned = clampedSelection(wanted);
-    select(state.pinned, false);
+    restore();
     markStep();
   }
 
   const cellOf = (event) => event.target.closest && event.target.closest(".ge-cell");
-  board.addEventListener("pointerover", (event) => { const c = cellOf(event); if (c) select(key(c.dataset.array, c.dataset.index.split(",").map(Number)), false); });
-  board.addEventListener("pointerleave", () => { if (state.pinned && state.pinned !== state.selected) select(state.pinned, false); });
-  board.addEventListener("click", (event) => { const c = cellOf(event); if (c) select(key(c.dataset.array, c.dataset.index.split(",").map(Number)), true); });
-  board.addEventListener("focusin", (event) => { const c = cellOf(event); if (c) select(key(c.dataset.array, c.dataset.index.split(",").map(Number)), true); });
-  board.addEventListener("keydown", (event) => {  // arrow keys move within a grid
+  const keyOf = (c) => key(c.dataset.array, c.dataset.index.split(",").map(Number));
+  const exploring = () => state.mode === "explore";
+  board.addEventListener("pointerover", (event) => { const c = cellOf(event); if (c && exploring()) select(keyOf(c), false); });
+  board.addEventListener("pointerleave", () => { if (exploring() && state.pinned && state.pinned !== state.selected) select(state.pinned, false); });
+  board.addEventListener("click", (event) => { const c = cellOf(event); if (c) { if (exploring()) select(keyOf(c), true); else guess(keyOf(c)); } });
+  board.addEventListener("focusin", (event) => { const c = cellOf(event); if (c && exploring()) select(keyOf(c), true); });
+  board.addEventListener("keydown", (event) => {  // arrow keys move within a grid (or the Jacobian's table)
     const c = cellOf(event);
     const step = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] }[event.key];
     if (!c || !step) return;
+    if (c.dataset.array === "jacobian") {
+      const [row, col] = c.dataset.index.split(",").map(Number);
+      const next = cells.get(key("jacobian", [row + step[0], col + step[1]]));
+      if (next) { next.tabIndex = 0; c.tabIndex = -1; next.focus(); event.preventDefault(); }
+      return;
+    }
     const grid = c.parentElement;
     const cols = grid.style.gridTemplateColumns.match(/repeat\((\d+)/)[1] | 0;
     const k = [...grid.children].indexOf(c);
@@ -651,6 +975,7 @@ function render({ model, el }) {
   const initial = model.get("selection");
   if (initial && initial.array) state.pinned = key(initial.array, initial.index);
   buildControls();
+  buildModes();
   buildStepper();
   rebuild();
 
@@ -660,13 +985,13 @@ function render({ model, el }) {
     if (variant === state.variant && sameDict(shapes, state.shapes) && sameDict(params, state.params)) return;
     const variantChanged = variant !== state.variant;
     Object.assign(state, { variant, shapes: { ...shapes }, params: { ...params } });
-    if (variantChanged) { buildControls(); buildStepper(); } else syncSliders();
+    if (variantChanged) { buildControls(); buildModes(); buildStepper(); } else syncSliders();
     rebuild();
   };
   const onComputed = () => { computeArrays(); paint(); };
   const onSelection = () => {
     const s = model.get("selection");
-    if (s && s.array && key(s.array, s.index) !== state.pinned) { state.pinned = clampedSelection(key(s.array, s.index)); select(state.pinned, false); }
+    if (exploring() && s && s.array && key(s.array, s.index) !== state.pinned) { state.pinned = clampedSelection(key(s.array, s.index)); select(state.pinned, false); }
   };
   const listeners = [["change:variant", onState], ["change:shapes", onState], ["change:params", onState],
     ["change:computed", onComputed], ["change:selection", onSelection]];

@@ -9,6 +9,10 @@ the numbers. The view is JavaScript (``explorer.js``, an anywidget ``_esm``) tha
 spec from :mod:`gradlib.structure`, so it keeps working on the static site with no kernel. With a
 kernel, every change of shape goes to Python and the numbers shown are gradlib's own
 (``gradlib.<rule>.backward``, the ``computed`` trait).
+
+Two more ways to look, both in the view alone: the **Jacobian** view (chapters 3-7) draws the rule's
+Jacobian flattened to a matrix (:func:`gradlib.structure.jacobian`), and **predict first** lets the
+reader pick the entries they expect to light before the answer is revealed.
 """
 from __future__ import annotations
 

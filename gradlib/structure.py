@@ -22,6 +22,10 @@ entry c) and ``"tanh"`` (``"i->i"``) are the maps of chapters 1 and 2; ``"jacobi
 Jacobian of chapter 1's maps, whose entry (i, j) is *defined* as df_i/dx_j, so its pattern
 ``"i,j->ij"`` over (f, x) lights f_i and x_j.
 
+The same patterns give the Jacobian the rule never builds (:func:`jacobian`): a gradient entry is a
+vector-Jacobian product, ``dW[w] = Σ_u r[u] ∂z[u]/∂W[w]``, so each of its
+products names a row ``u`` (the upstream entry) and holds the Jacobian entry (the other factors).
+
 Chapter 8 chains the rules into a network (:data:`MLP`): relations are evaluated in order, so a
 later one reads the arrays earlier ones computed, and the lights of an entry are what its own step
 reads (one link of the chain, as in every other explorer). Three functions serve it: ``"relu"``,
@@ -158,7 +162,12 @@ class Step:
 
 @dataclass(frozen=True)
 class Spec:
-    """One rule (or, for chapter 1, one map of the jacobian rule) as data."""
+    """One rule (or, for chapter 1, one map of the jacobian rule) as data.
+
+    ``output`` names the forward output whose gradient is the upstream array (``z`` for ``r``); with
+    it, the explorer offers the Jacobian view, and ``jacobian_notes`` says for each input (by name)
+    which entries can be nonzero, in one sentence.
+    """
 
     rule: str
     variant: str
@@ -171,6 +180,8 @@ class Spec:
     params: tuple[Param, ...] = ()
     steps: tuple[Step, ...] = ()
     group_titles: tuple[tuple[str, str], ...] = ()
+    output: str = ""
+    jacobian_notes: tuple[tuple[str, str], ...] = ()
 
     def array(self, name: str) -> Array:
         for array in self.arrays:
@@ -220,6 +231,9 @@ MATVEC = Spec(
     relations=(_product("dW", "i,j->ij", "r", "x"), _product("dx", "i,ij->j", "r", "W")),
     library=(Call("matvec.backward", ("r", "W", "x"), ("dW", "dx")),),
     select=("dW", (1, 2)),
+    output="z",
+    jacobian_notes=(("W", "z[k] depends only on row k of W"),
+                    ("x", "every z[k] depends on every x[j]; this Jacobian is W itself")),
 )
 
 VECMAT = Spec(
@@ -233,6 +247,9 @@ VECMAT = Spec(
     relations=(_product("dx", "j,ij->i", "r", "W"), _product("dW", "i,j->ij", "x", "r")),
     library=(Call("vecmat.backward", ("r", "x", "W"), ("dx", "dW")),),
     select=("dW", (2, 1)),
+    output="z",
+    jacobian_notes=(("x", "every z[k] depends on every x[j]; this Jacobian is Wᵀ"),
+                    ("W", "z[k] depends only on column k of W")),
 )
 
 MATMUL = Spec(
@@ -247,6 +264,9 @@ MATMUL = Spec(
     relations=(_product("dX", "il,jl->ij", "dB", "Y"), _product("dY", "ki,kj->ij", "X", "dB")),
     library=(Call("matmul.backward", ("dB", "X", "Y"), ("dX", "dY")),),
     select=("dX", (1, 2)),
+    output="B",
+    jacobian_notes=(("X", "B[i,l] depends only on row i of X (through column l of Y)"),
+                    ("Y", "B[i,l] depends only on column l of Y (through row i of X)")),
 )
 
 BROADCAST_ADD = Spec(
@@ -260,6 +280,9 @@ BROADCAST_ADD = Spec(
     relations=(_product("dX", "ij->ij", "dB"), _product("dy", "ij->j", "dB")),
     library=(Call("broadcast_add.backward", ("dB", "X", "y"), ("dX", "dy")),),
     select=("dy", (1,)),
+    output="B",
+    jacobian_notes=(("X", "B[i,j] depends only on X[i,j], with slope 1: this Jacobian is the identity"),
+                    ("y", "B[i,j] depends only on y[j], with slope 1, in every row i")),
 )
 
 BROADCAST_MUL = Spec(
@@ -273,6 +296,9 @@ BROADCAST_MUL = Spec(
     relations=(_product("dy", "ij,ij->j", "dB", "X"), _product("dX", "j,ij->ij", "y", "dB")),
     library=(Call("broadcast_mul.backward", ("dB", "y", "X"), ("dy", "dX")),),
     select=("dy", (1,)),
+    output="B",
+    jacobian_notes=(("y", "B[i,j] depends only on y[j], with slope X[i,j], in every row i"),
+                    ("X", "B[i,j] depends only on X[i,j], with slope y[j]: this Jacobian is diagonal")),
 )
 
 SOFTMAX_XENT = Spec(
@@ -611,6 +637,36 @@ def evaluate(spec: Spec, given: Mapping[str, np.ndarray]) -> dict[str, np.ndarra
     return arrays
 
 
+def jacobian(spec: Spec, given: Mapping[str, np.ndarray], wrt: str) -> tuple[np.ndarray, np.ndarray]:
+    r"""The Jacobian of ``spec.output`` w.r.t. input ``wrt``, flattened row-major: ``(pattern, values)``.
+
+    Rows are the output's entries, columns ``wrt``'s. It is read off the gradient's pattern, which is a
+    vector-Jacobian product: $dW_w = \sum_u r_u \, \partial z_u / \partial W_w$, so in each term of
+    ``d<wrt>`` the upstream entry ``r[u]`` names the row and the other factors multiply to the entry.
+    ``pattern`` marks the entries that can be nonzero (the others are structural zeros).
+    """
+    upstream = next((a.name for a in spec.arrays if a.role == "upstream"), None)
+    relation = next((r for r in spec.relations if r.target == f"d{wrt}"), None)
+    if not spec.output or upstream is None or relation is None:
+        raise fail("structure", f"{spec.rule} has no Jacobian view of {wrt!r}; it has one for "
+                                f"{', '.join(name for name, _ in spec.jacobian_notes) or 'no input'}")
+    shapes = {d: size for a in spec.arrays if a.name in given for d, size in zip(a.dims, np.shape(given[a.name]))}
+    rows, cols = spec.shape(upstream, shapes), spec.shape(wrt, shapes)
+    pattern = np.zeros((int(np.prod(rows)), int(np.prod(cols))), dtype=bool)
+    values = np.zeros(pattern.shape)
+    for term in relation.terms:
+        for w in _indices(cols):
+            pairs = list(sources(spec, shapes, relation, term, w))
+            for k in range(0, len(pairs), len(term.operands)):  # one product per combination of summed letters
+                combo = pairs[k:k + len(term.operands)]
+                u = next(index for name, index in combo if name == upstream)
+                factors = [given[name][index] for name, index in combo if name != upstream]
+                at = np.ravel_multi_index(u, rows), np.ravel_multi_index(w, cols)
+                pattern[at] = True
+                values[at] += term.sign * float(np.prod(factors))
+    return pattern, values
+
+
 def library(spec: Spec, given: Mapping[str, np.ndarray], params: Mapping[str, int] | None = None
             ) -> dict[str, np.ndarray]:
     """The same arrays as :func:`evaluate`, computed by gradlib itself (``spec.library``)."""
@@ -690,6 +746,9 @@ def validate(spec: Spec) -> None:
         if not d.low <= d.default <= d.high or d.low < 1 or d.high < 6:
             raise fail("structure", f"{spec.rule}: dim {d} must allow 1..6 and default inside")
     check_entry(spec, spec.default_shapes, *spec.select)
+    if spec.output and {name for name, _ in spec.jacobian_notes} != {
+            a.name for a in spec.arrays if a.role == "input" and f"d{a.name}" in names}:
+        raise fail("structure", f"{spec.rule}: jacobian_notes must name every differentiated input")
 
 
 for _specs in SPECS.values():

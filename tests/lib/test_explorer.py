@@ -257,3 +257,69 @@ def test_js_captions_of_the_backward_pass(js_twins):
             assert caption.split(" = ")[2].endswith("× 0" if off else "× 1")
             seen += off
     assert seen > 0, "the default values switch some unit off"
+
+
+# --- the Jacobian view's JavaScript twin ------------------------------------------------------------
+
+JACOBIAN_RUNNER = """
+const source = require("fs").readFileSync(process.argv[1], "utf8");
+import("data:text/javascript;base64," + Buffer.from(source).toString("base64")).then((js) => {
+  const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  const out = cases.map(({ spec, shapes, values, wrt }) => {
+    const arrays = js.evaluate(spec, shapes, js.givenArrays(spec, shapes, values, {}));
+    const jac = js.jacobian(spec, shapes, arrays, wrt);
+    const width = jac.cols.reduce((a, b) => a * b, 1), height = jac.rows.reduce((a, b) => a * b, 1);
+    const captions = [];
+    for (let row = 0; row < height; row++) for (let col = 0; col < width; col++) captions.push(js.jacobianCaption(spec, jac, wrt, row, col));
+    return { entries: [...jac.entries].map(([at, e]) => [at, e.value]), height, width, captions,
+             summary: js.jacobianSummary(spec, jac, wrt) };
+  });
+  process.stdout.write(JSON.stringify(out));
+});
+"""
+JACOBIAN_SPECS = [s for s in ALL_SPECS if s.output]
+
+
+def test_js_jacobian_equals_python_and_the_numerical_jacobian():
+    """The Jacobian the page draws (pattern, values, captions) equals structure.jacobian, which
+    tests/lib/test_structure.py holds to gradlib.numerical_jacobian of the rule's forward map."""
+    if NODE is None:
+        pytest.fail("node (Debian package nodejs) is needed to run the explorer's JavaScript")
+    cases, python = [], []
+    for spec in JACOBIAN_SPECS:
+        values = structure.random_values(spec.rule)
+        for shapes in shape_cases(spec):
+            for wrt, _ in spec.jacobian_notes:
+                cases.append({"spec": structure.as_dict(spec), "shapes": shapes, "wrt": wrt,
+                              "values": {k: v.tolist() for k, v in values.items()}})
+                given = structure.inputs(spec, shapes, values)
+                python.append((spec, shapes, wrt, given, *structure.jacobian(spec, given, wrt)))
+    runner = subprocess.run([NODE, "-e", JACOBIAN_RUNNER, str(JS)], input=json.dumps(cases), capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert runner.returncode == 0, runner.stderr
+    for (spec, shapes, wrt, given, pattern, values), result in zip(python, json.loads(runner.stdout)):
+        where = f"{spec.rule} d{wrt} at {shapes}"
+        assert (result["height"], result["width"]) == pattern.shape, where
+        drawn = np.zeros(pattern.shape, dtype=bool)
+        drawn_values = np.zeros(pattern.shape)
+        for at, value in result["entries"]:
+            drawn.flat[at], drawn_values.flat[at] = True, value
+        np.testing.assert_array_equal(drawn, pattern, err_msg=where)
+        np.testing.assert_allclose(drawn_values, values, rtol=1e-12, err_msg=where)
+        zeros = [c for c, nonzero in zip(result["captions"], pattern.ravel()) if not nonzero]
+        assert all(c.endswith("(a structural zero)") for c in zeros), where
+        assert result["summary"].startswith(f"∂{spec.output}/∂{wrt}: {pattern.sum()} of {pattern.size} entries can be nonzero: "
+                                            f"{dict(spec.jacobian_notes)[wrt]}."), where
+        if spec.rule == "matvec" and wrt == "W" and shapes == spec.default_shapes:
+            x = f"{given['x'][2]:.2f}".replace("-", "−")
+            assert result["captions"][1 * 12 + 1 * 4 + 2] == f"∂z[1]/∂W[1,2] = x[2] = {x}"
+            assert result["captions"][0 * 12 + 1 * 4 + 2] == "∂z[0]/∂W[1,2] = 0: z[0] does not depend on W[1,2] (a structural zero)"
+            assert result["summary"].startswith("∂z/∂W: 12 of 36 entries can be nonzero: z[k] depends only on row k of W. "
+                                                "Rows: the 3 entries of z (z[0] … z[2]); columns: the 12 entries of W "
+                                                "flattened row by row (W[0,0] … W[2,3]).")
+        if spec.rule == "matmul" and wrt == "Y" and shapes == spec.default_shapes:  # B[i,l] = Σ_j X[i,j] Y[j,l]
+            n, m, p = shapes["n"], shapes["m"], shapes["p"]
+            row, col = 2 * p + 1, 3 * p + 1  # ∂B[2,1]/∂Y[3,1] = X[2,3]
+            assert result["captions"][row * m * p + col].startswith("∂B[2,1]/∂Y[3,1] = X[2,3] = ")
+        if spec.rule == "broadcast_add" and wrt == "X" and shapes == spec.default_shapes:
+            assert result["captions"][5 * 13] == "∂B[1,2]/∂X[1,2] = 1.00"  # identity (4 x 3 -> 12 x 12)

@@ -130,7 +130,8 @@ def set_slider(root, dim: str, value: int) -> None:
 
 
 @pytest.mark.book
-@pytest.mark.parametrize("book_page", RULE_PAGES, ids=lambda p: p.removesuffix(".html"))
+@pytest.mark.parametrize("book_page", [p for p in RULE_PAGES if not p.startswith("chapters/08_")],  # 08: below
+                         ids=lambda p: p.removesuffix(".html"))
 def test_explorer_on_the_static_page(open_page, book_html, book_page):
     rule = rule_of(book_page)
     page = open_page(book_page)
