@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ._validate import GradlibError, as_float_array, fail
+from ._validate import GradlibError, as_float_array, rule_error
 
 FloatFunction = Callable[[np.ndarray], Any]
 _UNSET = object()
@@ -33,7 +33,7 @@ def all_finite(values: np.ndarray) -> bool:
 
 def check_method(rule: str, method: Any, allowed: Sequence[str]) -> str:
     if not isinstance(method, str) or method not in allowed:
-        raise fail(rule, f"method {method!r} is not one of {', '.join(repr(m) for m in allowed)}")
+        raise rule_error(rule, f"method {method!r} is not one of {', '.join(repr(m) for m in allowed)}")
     return method
 
 
@@ -43,7 +43,7 @@ def real_copy(rule: str, name: str, value: Any, why: str) -> np.ndarray:
         return value.copy()  # the common case, without the general checks below
     array = as_float_array(rule, name, value)
     if array.dtype.kind == "c":
-        raise fail(rule, f"{name} of shape {array.shape} is complex; {why}")
+        raise rule_error(rule, f"{name} of shape {array.shape} is complex; {why}")
     return np.array(array, dtype=np.float64, order="C", copy=True)
 
 
@@ -68,7 +68,7 @@ class Evaluator:
         """``per_entry=False``: only whole points will be evaluated (directional mode), so the list of
         x's entries, which per-entry stencils restore x from, is not made up front."""
         if not callable(f):
-            raise fail(rule, f"f must be callable, got {_describe(f)}")
+            raise rule_error(rule, f"f must be callable, got {_describe(f)}")
         x0, values = None, None
         if per_entry and type(x) is np.ndarray and x.dtype == np.float64:
             # the common case: the entries the stencils need also show that x is finite, as their sum
@@ -79,7 +79,7 @@ class Evaluator:
         if x0 is None:
             x0, values = real_copy(rule, "x", x, "the checker differentiates real functions"), None
         if x0.size == 0:
-            raise fail(rule, f"x is empty (shape {x0.shape}); there is nothing to differentiate")
+            raise rule_error(rule, f"x is empty (shape {x0.shape}); there is nothing to differentiate")
         self.rule, self.f, self.scalar = rule, f, scalar
         self.shape, self.size = x0.shape, x0.size
         self.x0 = x0.reshape(-1)  # flat and private (never the caller's x): stencils perturb and restore it
@@ -118,8 +118,8 @@ class Evaluator:
         where = self._where(index)
         if not complex_step:
             if out is _UNSET:
-                return fail(self.rule, f"f raised {type(exc).__name__}: {exc} {where}")
-            return fail(self.rule, f"f returned {_describe(out)} {where}, which does not fit its "
+                return rule_error(self.rule, f"f raised {type(exc).__name__}: {exc} {where}")
+            return rule_error(self.rule, f"f returned {_describe(out)} {where}, which does not fit its "
                                    f"output shape {self.out_shape} ({exc})")
         if isinstance(exc, Warning):
             why = f"f emitted {type(exc).__name__} ({exc}) for complex input {where}"
@@ -133,7 +133,7 @@ class Evaluator:
         if complex_step:
             return ComplexStepInvalid(f"{self.rule}: complex step unusable: f returned nan or inf for "
                                        f"complex input {where}")
-        return fail(self.rule, f"f returned nan or inf {where}; the checker needs finite values near x")
+        return rule_error(self.rule, f"f returned nan or inf {where}; the checker needs finite values near x")
 
     def _checked_output(self, out: Any, complex_step: bool, index: int | slice) -> Any:
         """``out`` checked for dtype, scalar-ness and a consistent shape; an array is copied (f
@@ -149,14 +149,14 @@ class Evaluator:
                 f"{self._where(index)}, dropping the imaginary part (abs, np.real, norm, a real buffer)")
         if not complex_step and kind not in "biuf":
             what = "complex values" if kind == "c" else _describe(out)
-            raise fail(self.rule, f"f returned {what} {self._where(index)}; f must return real numbers")
+            raise rule_error(self.rule, f"f returned {what} {self._where(index)}; f must return real numbers")
         if self.scalar and array.size != 1:
-            raise fail(self.rule, f"f must return a scalar (size 1) but returned shape {array.shape}; "
+            raise rule_error(self.rule, f"f must return a scalar (size 1) but returned shape {array.shape}; "
                                   f"use numerical_jacobian for vector outputs")
         if self.out_shape is None:
             self.out_shape = array.shape
         elif array.shape != self.out_shape:
-            raise fail(self.rule, f"f returned shape {array.shape} {self._where(index)} but shape "
+            raise rule_error(self.rule, f"f returned shape {array.shape} {self._where(index)} but shape "
                                   f"{self.out_shape} elsewhere")
         if isinstance(out, _SCALARS):
             return out
@@ -219,7 +219,7 @@ class Evaluator:
         self.calls += len(outputs)
         if not whole and flat.tolist() != self.x0_values:  # (whole points overwrite all of x anyway)
             flat[:] = self.x0_values
-            raise fail(self.rule, f"f modified its argument (x of shape {self.shape}) in place; "
+            raise rule_error(self.rule, f"f modified its argument (x of shape {self.shape}) in place; "
                                   f"it must leave its input unchanged")
         block = np.array(outputs, dtype=dtype)
         if not all_finite(block):

@@ -21,7 +21,7 @@ class GradlibError(ValueError):
     """Bad input to a gradlib rule or to the checker."""
 
 
-def fail(rule: str, message: str) -> GradlibError:
+def rule_error(rule: str, message: str) -> GradlibError:
     """Return (for the caller to raise) an error whose message starts with ``rule: ``."""
     return GradlibError(f"{rule}: {message}")
 
@@ -50,16 +50,16 @@ def as_float_array(rule: str, name: str, value: Any, *, ndim: tuple[int, ...] | 
     try:
         array = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
-        raise fail(rule, f"{name} is not an array ({exc})") from None
+        raise rule_error(rule, f"{name} is not an array ({exc})") from None
     if array.dtype.kind in "biuf":
         array = array.astype(np.float64, copy=False)
     elif array.dtype.kind != "c":
-        raise fail(rule, f"{name} must be numeric, got dtype {array.dtype} (shape {array.shape})")
+        raise rule_error(rule, f"{name} must be numeric, got dtype {array.dtype} (shape {array.shape})")
     if ndim is not None and array.ndim not in ndim:
         allowed = " or ".join(f"{d}-D" for d in ndim)
-        raise fail(rule, f"{name} must be {allowed}, got shape {array.shape}")
+        raise rule_error(rule, f"{name} must be {allowed}, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
-        raise fail(rule, f"{name} of shape {array.shape} contains nan or inf")
+        raise rule_error(rule, f"{name} of shape {array.shape} contains nan or inf")
     return array
 
 
@@ -74,7 +74,7 @@ _KIND_NAME = {"flat": "(m,)", "row": "(1, m)", "column": "(m, 1)"}
 
 def _nonempty(rule: str, name: str, array: np.ndarray) -> np.ndarray:
     if array.size == 0:
-        raise fail(rule, f"{name} is empty (shape {array.shape})")
+        raise rule_error(rule, f"{name} is empty (shape {array.shape})")
     return array
 
 
@@ -96,10 +96,10 @@ def as_vector(rule: str, name: str, value: Any, *, kinds: tuple[str, ...] = VECT
     kind = next((k for k in kinds if array.shape == _KIND_SHAPE[k](m)), None)
     if kind is None:
         allowed = " or ".join(_KIND_NAME[k] for k in kinds)
-        raise fail(rule, f"{name} is {array.shape} but must be a vector of shape {allowed}"
+        raise rule_error(rule, f"{name} is {array.shape} but must be a vector of shape {allowed}"
                          + (f"; {hint}" if hint else ""))
     if size is not None and m != size:
-        raise fail(rule, f"{name} is {array.shape} but {of} has {size} entries; "
+        raise rule_error(rule, f"{name} is {array.shape} but {of} has {size} entries; "
                          f"{name} must have {size} entries too")
     return array.reshape(m), kind
 
@@ -112,7 +112,7 @@ def shaped(vector: np.ndarray, kind: str) -> np.ndarray:
 def mismatch(rule: str, a_name: str, a_shape: tuple[int, ...], b_name: str, b_shape: tuple[int, ...],
              why: str) -> GradlibError:
     """``rule: X is (3, 4) but Y is (5, 2); why`` (for the caller to raise)."""
-    return fail(rule, f"{a_name} is {a_shape} but {b_name} is {b_shape}; {why}")
+    return rule_error(rule, f"{a_name} is {a_shape} but {b_name} is {b_shape}; {why}")
 
 
 def as_matrix_and_row(rule: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, str]:
@@ -128,7 +128,7 @@ def as_upstream(rule: str, name: str, value: Any, shape: tuple[int, ...], of: st
     """The upstream gradient ``name`` = dJ/d(of), which must have exactly the output's ``shape``."""
     array = as_float_array(rule, name, value)
     if array.shape != shape:
-        raise fail(rule, f"{name} is {array.shape} but {of} is {shape}")
+        raise rule_error(rule, f"{name} is {array.shape} but {of} is {shape}")
     return array
 
 
@@ -139,10 +139,10 @@ def as_class_index(rule: str, value: Any, classes: int, theta_shape: tuple[int, 
     """
     t = np.asarray(value)
     if t.dtype.kind not in "iu":
-        raise fail(rule, f"t must be an integer class index, got {value!r} (dtype {t.dtype}) "
+        raise rule_error(rule, f"t must be an integer class index, got {value!r} (dtype {t.dtype}) "
                          f"for theta of shape {theta_shape}")
     bad = np.flatnonzero((t < 0) | (t >= classes))
     if bad.size:
         where = f"t[{bad[0]}]={t.flat[bad[0]]}" if t.ndim else f"t={int(t)}"
-        raise fail(rule, f"{where} is out of range for theta with {classes} classes (shape {theta_shape})")
+        raise rule_error(rule, f"{where} is out of range for theta with {classes} classes (shape {theta_shape})")
     return t

@@ -50,7 +50,7 @@ import numpy as np
 
 from . import estimators
 from ._evaluate import ComplexStepInvalid, Evaluator, FloatFunction, check_method, real_copy
-from ._validate import fail
+from ._validate import rule_error
 from .diagnosis import diagnose, shape_hint
 from .display import check_result_html
 from .estimators import CENTRAL_STEP, EPS, METHODS, RICHARDSON_STEP, numerical_gradient, numerical_jacobian
@@ -158,7 +158,7 @@ def _check_tolerance(rule: str, name: str, value: Any) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value) or value < 0:
-        raise fail(rule, f"{name} must be a finite number >= 0 or None, got {value!r}")
+        raise rule_error(rule, f"{name} must be a finite number >= 0 or None, got {value!r}")
     return float(value)
 
 
@@ -239,15 +239,15 @@ def check_gradient(f: FloatFunction, x: Any, analytic: Any, *, method: str = "au
     ev = Evaluator(rule, f, x, scalar=True, per_entry=directions is None)
     grad = real_copy(rule, "analytic", analytic, "a real gradient is expected")
     if grad.shape != ev.shape:
-        raise fail(rule, f"analytic is {grad.shape} but x is {ev.shape}; the gradient must have x's shape"
+        raise rule_error(rule, f"analytic is {grad.shape} but x is {ev.shape}; the gradient must have x's shape"
                          + shape_hint(grad.shape, ev.shape))
     rtol = _check_tolerance(rule, "rtol", rtol)
     atol = _check_tolerance(rule, "atol", atol)
     if directions is not None and (isinstance(directions, bool) or not isinstance(directions, (int, np.integer))
                                    or directions < 1):
-        raise fail(rule, f"directions must be a positive int or None, got {directions!r}")
+        raise rule_error(rule, f"directions must be a positive int or None, got {directions!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise fail(rule, f"seed must be an int, got {seed!r}")
+        raise rule_error(rule, f"seed must be an int, got {seed!r}")
     if directions is not None:
         return _directional_check(ev, grad, method, rtol, atol, int(directions), int(seed))
     if method == "auto":

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from IPython.display import Markdown
 
-from gradlib._validate import fail
+from gradlib._validate import rule_error
 
 if TYPE_CHECKING:
     from .checker import CheckResult
@@ -34,7 +34,7 @@ def show_lines(obj: Any, *needles: str) -> Markdown:
     for needle in needles:
         found = [line for line in lines if needle in line]
         if not found:
-            raise fail("show_lines", f"no line of {getattr(obj, '__qualname__', obj)!r} contains {needle!r}")
+            raise rule_error("show_lines", f"no line of {getattr(obj, '__qualname__', obj)!r} contains {needle!r}")
         picked.extend(line for line in found if line not in picked)
     indent = min(len(line) - len(line.lstrip()) for line in picked)
     return Markdown("```python\n" + "\n".join(line[indent:] for line in picked) + "\n```")

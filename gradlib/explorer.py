@@ -24,7 +24,7 @@ import numpy as np
 import traitlets
 
 from gradlib import structure
-from gradlib._validate import GradlibError, fail
+from gradlib._validate import GradlibError, rule_error
 
 RULE = "explorer"
 _HERE = pathlib.Path(__file__).parent
@@ -52,11 +52,11 @@ class Explorer(anywidget.AnyWidget):
     def __init__(self, rule: str, variant: str = "", *, select: tuple[str, Any] | None = None,
                  seed: int | None = None, **sizes: int) -> None:
         if rule not in structure.SPECS:
-            raise fail(RULE, f"unknown rule {rule!r}; choose one of {', '.join(structure.RULES)}")
+            raise rule_error(RULE, f"unknown rule {rule!r}; choose one of {', '.join(structure.RULES)}")
         specs = structure.SPECS[rule]
         names = [s.variant for s in specs]
         if variant and variant not in names:
-            raise fail(RULE, f"{rule} has no map {variant!r}; choose one of "
+            raise rule_error(RULE, f"{rule} has no map {variant!r}; choose one of "
                              f"{', '.join(n for n in names if n) or 'none (it has one form)'}")
         spec = structure.spec(rule, variant)
         shapes = {d.name: d.default for s in reversed(specs) for d in s.dims}
@@ -69,7 +69,7 @@ class Explorer(anywidget.AnyWidget):
             else:
                 known = ", ".join(d.name for d in spec.dims) + "".join(f" (and its {p.meaning} {p.name})"
                                                                          for p in spec.params)
-                raise fail(RULE, f"{rule} has no dimension {name!r}; its dimensions are {known}")
+                raise rule_error(RULE, f"{rule} has no dimension {name!r}; its dimensions are {known}")
         self._check(spec, shapes, params)
         values = structure.random_values(rule, seed)
         target, index = select if select is not None else spec.select
@@ -106,13 +106,13 @@ class Explorer(anywidget.AnyWidget):
         for dim in spec.dims:
             size = shapes[dim.name]
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-                raise fail(RULE, f"{dim.name} must be an integer, got {size!r} for rule {spec.rule}")
+                raise rule_error(RULE, f"{dim.name} must be an integer, got {size!r} for rule {spec.rule}")
             if not dim.low <= size <= dim.high:
-                raise fail(RULE, f"{dim.name}={size} is out of range {dim.low}..{dim.high} for rule {spec.rule}")
+                raise rule_error(RULE, f"{dim.name}={size} is out of range {dim.low}..{dim.high} for rule {spec.rule}")
         for p in spec.params:
             value, limit = params[p.name], shapes[p.below]
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < limit:
-                raise fail(RULE, f"{p.name}={value!r} is out of range 0..{limit - 1} ({p.meaning}, below "
+                raise rule_error(RULE, f"{p.name}={value!r} is out of range 0..{limit - 1} ({p.meaning}, below "
                                  f"{p.below}={limit}) for rule {spec.rule}")
 
     @traitlets.validate("shapes")
@@ -152,5 +152,5 @@ class Explorer(anywidget.AnyWidget):
 
 
 def _unknown_array(spec: structure.Spec, name: str) -> tuple[int, ...]:
-    raise fail(RULE, f"{spec.rule} has no array {name!r} to select; its arrays are "
+    raise rule_error(RULE, f"{spec.rule} has no array {name!r} to select; its arrays are "
                      f"{', '.join(a.name for a in spec.arrays)}")

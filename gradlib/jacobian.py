@@ -34,7 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gradlib import softmax_xent as _xent
-from gradlib._validate import VECTOR_KINDS, as_matrix, as_vector, fail, shaped
+from gradlib._validate import VECTOR_KINDS, as_matrix, as_vector, rule_error, shaped
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def elementwise(name: str, f: Callable[[np.ndarray], np.ndarray], df: Callable[[
     def J(x: np.ndarray) -> np.ndarray:
         d = np.asarray(df(x))
         if d.shape != x.shape:
-            raise fail(f"jacobian.{name}", f"df(x) is {d.shape} but x is {x.shape}; df must act entry by entry")
+            raise rule_error(f"jacobian.{name}", f"df(x) is {d.shape} but x is {x.shape}; df must act entry by entry")
         return np.diag(d)
     return Map(name, f, J)
 

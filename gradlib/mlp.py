@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from gradlib import broadcast_add, matmul, softmax_xent
-from gradlib._validate import as_float_array, fail, mismatch
+from gradlib._validate import as_float_array, mismatch, rule_error
 
 RULE = "mlp"
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -43,7 +43,7 @@ def init(D: int, H: int, C: int, *, seed: int = 0) -> dict[str, np.ndarray]:
     """
     for name, size in (("D", D), ("H", H), ("C", C)):
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise fail(RULE, f"{name} must be a positive int, got {size!r}")
+            raise rule_error(RULE, f"{name} must be a positive int, got {size!r}")
     rng = np.random.default_rng(seed)
     return {"W1": rng.normal(0.0, np.sqrt(2.0 / D), size=(D, H)), "b1": np.zeros(H),
             "W2": rng.normal(0.0, np.sqrt(2.0 / H), size=(H, C)), "b2": np.zeros(C)}
@@ -52,10 +52,10 @@ def init(D: int, H: int, C: int, *, seed: int = 0) -> dict[str, np.ndarray]:
 def _params(params: Any) -> tuple[np.ndarray, ...]:
     """(W1, b1, W2, b2), checked: present, float, finite, and shapes (D, H), (H,), (H, C), (C,)."""
     if not isinstance(params, dict):
-        raise fail(RULE, f"params must be a dict with keys {', '.join(PARAMS)}, got {type(params).__name__}")
+        raise rule_error(RULE, f"params must be a dict with keys {', '.join(PARAMS)}, got {type(params).__name__}")
     missing = [name for name in PARAMS if name not in params]
     if missing:
-        raise fail(RULE, f"params is missing {', '.join(missing)}; it needs {', '.join(PARAMS)} "
+        raise rule_error(RULE, f"params is missing {', '.join(missing)}; it needs {', '.join(PARAMS)} "
                          f"(got keys {', '.join(map(str, params)) or 'none'})")
     W1 = as_float_array(RULE, "W1", params["W1"], ndim=(2,))
     b1 = as_float_array(RULE, "b1", params["b1"], ndim=(1,))
@@ -63,7 +63,7 @@ def _params(params: Any) -> tuple[np.ndarray, ...]:
     b2 = as_float_array(RULE, "b2", params["b2"], ndim=(1,))
     for name, array in (("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2)):
         if array.size == 0:
-            raise fail(RULE, f"{name} is empty (shape {array.shape})")
+            raise rule_error(RULE, f"{name} is empty (shape {array.shape})")
     if b1.shape != (W1.shape[1],):
         raise mismatch(RULE, "b1", b1.shape, "W1", W1.shape, f"b1 needs one entry per column of W1, ({W1.shape[1]},)")
     if W2.shape[0] != W1.shape[1]:
@@ -77,7 +77,7 @@ def _inputs(params: Any, X: Any) -> tuple[np.ndarray, ...]:
     W1, b1, W2, b2 = _params(params)
     X = as_float_array(RULE, "X", X, ndim=(2,))
     if X.size == 0:
-        raise fail(RULE, f"X is empty (shape {X.shape}); it needs at least one example (row)")
+        raise rule_error(RULE, f"X is empty (shape {X.shape}); it needs at least one example (row)")
     if X.shape[1] != W1.shape[0]:
         raise mismatch(RULE, "X", X.shape, "W1", W1.shape, "X needs one column per row of W1 (D)")
     return X, W1, b1, W2, b2
@@ -87,13 +87,13 @@ def _classes(t: Any, N: int, C: int) -> np.ndarray:
     """t as an (N,) integer array of classes 0..C-1 (floats and booleans are refused)."""
     array = np.asarray(t)
     if array.dtype.kind not in "iu":
-        raise fail(RULE, f"t must be integer class indices of shape ({N},), got dtype {array.dtype} "
+        raise rule_error(RULE, f"t must be integer class indices of shape ({N},), got dtype {array.dtype} "
                          f"shape {array.shape}")
     if array.shape != (N,):
-        raise fail(RULE, f"t is {array.shape} but X has {N} rows; t needs one class per row, shape ({N},)")
+        raise rule_error(RULE, f"t is {array.shape} but X has {N} rows; t needs one class per row, shape ({N},)")
     bad = np.flatnonzero((array < 0) | (array >= C))
     if bad.size:
-        raise fail(RULE, f"t[{bad[0]}]={array[bad[0]]} is out of range 0..{C - 1} for W2 with {C} classes")
+        raise rule_error(RULE, f"t[{bad[0]}]={array[bad[0]]} is out of range 0..{C - 1} for W2 with {C} classes")
     return array
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gradlib._validate import Checked, as_class_index, as_float_array, as_matrix, as_vector, fail, validated
+from gradlib._validate import Checked, as_class_index, as_float_array, as_matrix, as_vector, rule_error, validated
 
 RULE = "softmax_xent"
 
@@ -43,7 +43,7 @@ def _rows(theta: ArrayLike, t: ArrayLike | None = None) -> tuple[np.ndarray, tup
         hint = "a batch (N, C) needs t of shape (N,)" if t is not None else ""
         return as_vector(RULE, "theta", array, hint=hint)[0][None, :], array.shape, False
     if t is not None and (array.ndim != 2 or np.shape(t) != array.shape[:1]):
-        raise fail(RULE, f"t is {np.shape(t)} but theta is {array.shape}; a batch needs theta (N, C) "
+        raise rule_error(RULE, f"t is {np.shape(t)} but theta is {array.shape}; a batch needs theta (N, C) "
                          "and t (N,), a single example an int t")
     return as_matrix(RULE, "theta", array), array.shape, True
 

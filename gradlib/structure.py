@@ -45,7 +45,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gradlib._validate import fail
+from gradlib._validate import rule_error
 
 #: The roles an array plays, in the order the explorer shows them.
 ROLES = ("input", "upstream", "output", "gradient")
@@ -187,7 +187,7 @@ class Spec:
         for array in self.arrays:
             if array.name == name:
                 return array
-        raise fail("structure", f"{self.rule} has no array {name!r}; its arrays are "
+        raise rule_error("structure", f"{self.rule} has no array {name!r}; its arrays are "
                                 f"{', '.join(a.name for a in self.arrays)}")
 
     def dim(self, name: str) -> Dim:
@@ -419,7 +419,7 @@ RULES = tuple(SPECS)
 def spec(rule: str, variant: str = "") -> Spec:
     """The spec of ``rule`` (and, for ``"jacobian"``, of its map ``variant``; default the first)."""
     if rule not in SPECS:
-        raise fail("structure", f"unknown rule {rule!r}; choose one of {', '.join(RULES)}")
+        raise rule_error("structure", f"unknown rule {rule!r}; choose one of {', '.join(RULES)}")
     variants = SPECS[rule]
     if not variant:
         return variants[0]
@@ -427,7 +427,7 @@ def spec(rule: str, variant: str = "") -> Spec:
         if s.variant == variant:
             return s
     names = ", ".join(s.variant for s in variants if s.variant) or "none (it has one form)"
-    raise fail("structure", f"{rule} has no variant {variant!r}; its variants are {names}")
+    raise rule_error("structure", f"{rule} has no variant {variant!r}; its variants are {names}")
 
 
 # --- reading the patterns ----------------------------------------------------------------------
@@ -439,11 +439,11 @@ def letter_dims(spec: Spec, relation: Relation, term: Term) -> dict[str, str]:
     for name, letters in pairs:
         array_dims = spec.array(name).dims
         if len(letters) != len(array_dims):
-            raise fail("structure", f"{spec.rule}: {name} has {len(array_dims)} axes but {term.pattern!r} "
+            raise rule_error("structure", f"{spec.rule}: {name} has {len(array_dims)} axes but {term.pattern!r} "
                                     f"gives it {letters!r}")
         for letter, dim in zip(letters, array_dims):
             if dims.setdefault(letter, dim) != dim:
-                raise fail("structure", f"{spec.rule}: letter {letter!r} of {term.pattern!r} runs over "
+                raise rule_error("structure", f"{spec.rule}: letter {letter!r} of {term.pattern!r} runs over "
                                         f"both {dims[letter]} and {dim}")
     return dims
 
@@ -471,7 +471,7 @@ def check_entry(spec: Spec, shapes: Mapping[str, int], array: str, index: Any, w
     shape = spec.shape(array, shapes)
     index = tuple(int(i) for i in np.atleast_1d(index))
     if len(index) != len(shape) or not all(0 <= i < s for i, s in zip(index, shape)):
-        raise fail(who, f"{array}[{','.join(map(str, index))}] is not an entry of {array} "
+        raise rule_error(who, f"{array}[{','.join(map(str, index))}] is not an entry of {array} "
                         f"(shape {shape}) for {spec.rule}")
     return index
 
@@ -505,7 +505,7 @@ def formula(spec: Spec, array: str, index: Any) -> str:
     index = tuple(int(i) for i in np.atleast_1d(index))
     relation = next((r for r in spec.relations if r.target == array), None)
     if relation is None:
-        raise fail("structure", f"{array} is not computed in {spec.rule}; it is an {spec.array(array).role}")
+        raise rule_error("structure", f"{array} is not computed in {spec.rule}; it is an {spec.array(array).role}")
     parts = []
     for n, term in enumerate(relation.terms):
         text = _term_text(spec, term, index)
@@ -553,7 +553,7 @@ def _term_text(spec: Spec, term: Term, index: Index) -> str:
         return f"{derivative} = 1 − {f}²" if i == j else f"{derivative} = 0"
     if term.fn == "jacobian_softmax":
         return f"{derivative} = {f} × (1 − {f})" if i == j else f"{derivative} = −{f} × {_entry(names[-2], (j,))}"
-    raise fail("structure", f"{spec.rule}: unknown term function {term.fn!r}")
+    raise rule_error("structure", f"{spec.rule}: unknown term function {term.fn!r}")
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -648,7 +648,7 @@ def jacobian(spec: Spec, given: Mapping[str, np.ndarray], wrt: str) -> tuple[np.
     upstream = next((a.name for a in spec.arrays if a.role == "upstream"), None)
     relation = next((r for r in spec.relations if r.target == f"d{wrt}"), None)
     if not spec.output or upstream is None or relation is None:
-        raise fail("structure", f"{spec.rule} has no Jacobian view of {wrt!r}; it has one for "
+        raise rule_error("structure", f"{spec.rule} has no Jacobian view of {wrt!r}; it has one for "
                                 f"{', '.join(name for name, _ in spec.jacobian_notes) or 'no input'}")
     shapes = {d: size for a in spec.arrays if a.name in given for d, size in zip(a.dims, np.shape(given[a.name]))}
     rows, cols = spec.shape(upstream, shapes), spec.shape(wrt, shapes)
@@ -725,30 +725,30 @@ def validate(spec: Spec) -> None:
     names = [a.name for a in spec.arrays]
     dim_names = {d.name for d in spec.dims}
     if len(set(names)) != len(names):
-        raise fail("structure", f"{spec.rule}: repeated array names {names}")
+        raise rule_error("structure", f"{spec.rule}: repeated array names {names}")
     for array in spec.arrays:
         if array.role not in ROLES or not set(array.dims) <= dim_names:
-            raise fail("structure", f"{spec.rule}: bad role or dims for {array}")
+            raise rule_error("structure", f"{spec.rule}: bad role or dims for {array}")
     for relation in spec.relations:
         for term in relation.terms:
             letters = letter_dims(spec, relation, term)
             if term.fn not in FUNCTIONS:
-                raise fail("structure", f"{spec.rule}: unknown term function {term.fn!r}")
+                raise rule_error("structure", f"{spec.rule}: unknown term function {term.fn!r}")
             if term.fn == "softmax" and letters[term.inputs[0]] != letters[term.output]:
-                raise fail("structure", f"{spec.rule}: softmax {term.pattern!r} must keep its dimension")
+                raise rule_error("structure", f"{spec.rule}: softmax {term.pattern!r} must keep its dimension")
             if term.mean_over and term.mean_over not in term.inputs[0]:
-                raise fail("structure", f"{spec.rule}: mean_over {term.mean_over!r} is not a letter of "
+                raise rule_error("structure", f"{spec.rule}: mean_over {term.mean_over!r} is not a letter of "
                                         f"{term.pattern!r}'s first operand")
     for step in spec.steps:
         if not set(step.reads) | set(step.writes) <= set(names):
-            raise fail("structure", f"{spec.rule}: step {step.title!r} names an unknown array")
+            raise rule_error("structure", f"{spec.rule}: step {step.title!r} names an unknown array")
     for d in spec.dims:
         if not d.low <= d.default <= d.high or d.low < 1 or d.high < 6:
-            raise fail("structure", f"{spec.rule}: dim {d} must allow 1..6 and default inside")
+            raise rule_error("structure", f"{spec.rule}: dim {d} must allow 1..6 and default inside")
     check_entry(spec, spec.default_shapes, *spec.select)
     if spec.output and {name for name, _ in spec.jacobian_notes} != {
             a.name for a in spec.arrays if a.role == "input" and f"d{a.name}" in names}:
-        raise fail("structure", f"{spec.rule}: jacobian_notes must name every differentiated input")
+        raise rule_error("structure", f"{spec.rule}: jacobian_notes must name every differentiated input")
 
 
 for _specs in SPECS.values():
