@@ -1,9 +1,9 @@
 // The view of gradlib.explorer.Explorer (an anywidget): a rule's arrays as grids of cells.
 //
-// Everything comes from the rule's spec (gradlib/structure.py, sent as the `specs` trait): the
+// Everything comes from the rule's spec (gradlib/structure/, sent as the `specs` trait): the
 // dependency patterns ("il,jl->ij") give both the lit cells and the values, so the view keeps
 // working on a static page with no kernel. When a kernel answers, the numbers it computed with
-// gradlib (the `computed` trait) are shown instead; the two agree (tests/test_explorer.py).
+// gradlib (the `computed` trait) are shown instead; the two agree (tests/lib/test_explorer.py).
 // No imports, no network: the book must work offline.
 
 const MINUS = "\u2212";
@@ -36,31 +36,28 @@ export function shapeOf(spec, name, shapes) { return arrayOf(spec, name).dims.ma
 const label = (spec, name) => arrayOf(spec, name).label || name;
 const entryText = (text, index) => `${text}[${index.join(",")}]`;
 
-const patterns = new Map();
-function splitPattern(pattern) {  // "il,jl->ij" -> {inputs: ["il", "jl"], output: "ij"} (memoised: called per entry)
-  if (!patterns.has(pattern)) {
-    const [lhs, output] = pattern.split("->");
-    patterns.set(pattern, { inputs: lhs.split(","), output });
-  }
-  return patterns.get(pattern);
+
+// Every way to bind a term's letters for target entry `entry`: {letter: index}, the output letters
+// fixed by the entry, the summed ones running over their dims (term.output and term.summed come from
+// structure.Term, the one split of a term's letters). `operandIndex` is operand k's entry in a binding.
+function bindings(shapes, term, entry) {
+  const fixed = {};
+  [...term.output].forEach((c, k) => { fixed[c] = entry[k]; });
+  const summed = [...term.summed];
+  return allIndices(summed.map((c) => shapes[term.letters[c]])).map((combo) => {
+    const at = { ...fixed };
+    summed.forEach((c, k) => { at[c] = combo[k]; });
+    return at;
+  });
 }
+const operandIndex = (term, k, at) => [...term.inputs[k]].map((c) => at[c]);
 
 // --- which entries an entry is computed from -----------------------------------------------------
 
 // The (operand, index) pairs that `entry` of the relation's target reads through `term`.
 export function sources(shapes, term, entry) {
-  const { inputs, output } = splitPattern(term.pattern);
   if (term.constant_if_one && shapes[term.letters[term.constant_if_one]] === 1) return [];
-  const bound = {};
-  [...output].forEach((c, k) => { bound[c] = entry[k]; });
-  const free = [...new Set(inputs.join(""))].filter((c) => !(c in bound)).sort();
-  const out = [];
-  for (const combo of allIndices(free.map((c) => shapes[term.letters[c]]))) {
-    const at = { ...bound };
-    free.forEach((c, k) => { at[c] = combo[k]; });
-    term.operands.forEach((name, k) => out.push([name, [...inputs[k]].map((c) => at[c])]));
-  }
-  return out;
+  return bindings(shapes, term, entry).flatMap((at) => term.operands.map((name, k) => [name, operandIndex(term, k, at)]));
 }
 
 // The lights at `shapes`: {from(k), feeds(k)}, Sets of keys ("dW|1,2"). `from` is what an entry is
@@ -110,19 +107,11 @@ export function lights(spec, shapes, array, index) {
 // --- values ---------------------------------------------------------------------------------------
 
 function einsum(term, operands, shapes, shape) {
-  const { inputs, output } = splitPattern(term.pattern);
-  const free = [...new Set(inputs.join(""))].filter((c) => !output.includes(c)).sort();
-  const combos = allIndices(free.map((c) => shapes[term.letters[c]]));
   const out = zeros(shape);
   for (const entry of allIndices(shape)) {
-    const at = {};
-    [...output].forEach((c, k) => { at[c] = entry[k]; });
     let sum = 0;
-    for (const combo of combos) {
-      free.forEach((c, k) => { at[c] = combo[k]; });
-      let prod = 1;
-      operands.forEach((op, k) => { prod *= get(op, [...inputs[k]].map((c) => at[c])); });
-      sum += prod;
+    for (const at of bindings(shapes, term, entry)) {
+      sum += operands.reduce((prod, op, k) => prod * get(op, operandIndex(term, k, at)), 1);
     }
     out.data[flat(shape, entry)] = sum;
   }
@@ -270,49 +259,15 @@ export function fmt(v) {
 }
 const factor = (v) => (fmt(v).startsWith(MINUS) ? `(${fmt(v)})` : fmt(v));
 
-// Symbolic text of one term at `entry` (the twin of structure._term_text).
-function termText(spec, term, entry) {
-  if (term.mean_over) return `${termText(spec, { ...term, mean_over: "" }, entry)} / ${term.letters[term.mean_over]}`;
-  const { inputs, output } = splitPattern(term.pattern);
-  const bound = {};
-  [...output].forEach((c, k) => { bound[c] = entry[k]; });
-  const names = term.operands.map((o) => label(spec, o));
-  if (term.fn === "product") {
-    const summed = [...new Set(inputs.join(""))].filter((c) => !(c in bound)).sort().join("");
-    const factors = names.map((n, k) => entryText(n, [...inputs[k]].map((c) => (c in bound ? bound[c] : c)))).join(" \u00d7 ");
-    return summed ? `\u03a3_${summed} ${factors}` : factors;
-  }
-  if (term.fn === "softmax") return `softmax(${names[0]})[${entry[0]}]`;
-  if (term.fn === "tanh") return `tanh(${entryText(names[0], entry)})`;
-  if (term.fn === "relu") return `max(0, ${entryText(names[0], entry)})`;
-  if (term.fn === "relu_mask") return `${entryText(names[0], entry)} \u00d7 1[${entryText(names[1], entry)} > 0]`;
-  if (term.fn === "softmax_rows") return `softmax(${names[0]}[${entry[0]},:])[${entry[1]}]`;
-  const [i, j] = entry;
-  const f = entryText(names[names.length - 2], [i]);
-  const derivative = `\u2202${f}/\u2202${entryText(names[names.length - 1], [j])}`;
-  if (term.fn === "jacobian_linear") return `${derivative} = ${entryText(names[0], entry)}`;
-  if (term.fn === "jacobian_tanh") return i === j ? `${derivative} = 1 ${MINUS} ${f}\u00b2` : `${derivative} = 0`;
-  return i === j ? `${derivative} = ${f} \u00d7 (1 ${MINUS} ${f})`
-    : `${derivative} = ${MINUS}${f} \u00d7 ${entryText(names[names.length - 2], [j])}`;
-}
-
 // The same term with the numbers filled in, and a remark where one helps.
 function termNumbers(spec, shapes, term, entry, arrays) {
   if (term.mean_over) {
     const { text, note } = termNumbers(spec, shapes, { ...term, mean_over: "" }, entry, arrays);
     return { text: text && `${text.includes(" ") ? `(${text})` : text} / ${shapes[term.letters[term.mean_over]]}`, note };
   }
-  const { inputs, output } = splitPattern(term.pattern);
   const ops = term.operands.map((o) => arrays[o]);
   if (term.fn === "product") {
-    const bound = {};
-    [...output].forEach((c, k) => { bound[c] = entry[k]; });
-    const free = [...new Set(inputs.join(""))].filter((c) => !(c in bound)).sort();
-    const parts = allIndices(free.map((c) => shapes[term.letters[c]])).map((combo) => {
-      const at = { ...bound };
-      free.forEach((c, k) => { at[c] = combo[k]; });
-      return ops.map((op, k) => factor(get(op, [...inputs[k]].map((c) => at[c])))).join(" \u00d7 ");
-    });
+    const parts = bindings(shapes, term, entry).map((at) => ops.map((op, k) => factor(get(op, operandIndex(term, k, at)))).join(" \u00d7 "));
     return { text: parts.join(" + ") };
   }
   if (term.fn === "softmax") {
@@ -344,14 +299,10 @@ function termNumbers(spec, shapes, term, entry, arrays) {
   return { text: i === j ? `${fmt(f.data[i])} \u00d7 (1 ${MINUS} ${fmt(f.data[i])})` : `${MINUS}${fmt(f.data[i])} \u00d7 ${fmt(f.data[j])}` };
 }
 
-// Index formula (the same text as structure.formula), the numbers, the value.
+// The index formula of `entry`: structure.formulas' text (sent with the spec) with the indices filled in.
 export function formulaOf(spec, relation, entry) {
-  const parts = relation.terms.map((term, n) => {
-    const text = termText(spec, term, entry);
-    if (n === 0) return term.sign > 0 ? text : `${MINUS}${text}`;
-    return `${term.sign > 0 ? "+" : MINUS} ${text}`;
-  });
-  return `${entryText(label(spec, relation.target), entry)} = ${parts.join(" ")}`;
+  const text = entry.length === 2 && entry[0] === entry[1] ? relation.formula_diagonal : relation.formula;
+  return text.replace(/\{(\d+)\}/g, (_, k) => entry[Number(k)]);
 }
 
 function computedCaption(spec, shapes, relation, entry, arrays) {

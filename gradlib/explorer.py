@@ -103,12 +103,7 @@ class Explorer(anywidget.AnyWidget):
 
     @staticmethod
     def _check(spec: structure.Spec, shapes: dict[str, Any], params: dict[str, Any]) -> None:
-        for dim in spec.dims:
-            size = shapes[dim.name]
-            if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-                raise rule_error(RULE, f"{dim.name} must be an integer, got {size!r} for rule {spec.rule}")
-            if not dim.low <= size <= dim.high:
-                raise rule_error(RULE, f"{dim.name}={size} is out of range {dim.low}..{dim.high} for rule {spec.rule}")
+        structure.check_sizes(spec, shapes, RULE)
         for p in spec.params:
             value, limit = params[p.name], shapes[p.below]
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < limit:

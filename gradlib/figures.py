@@ -20,7 +20,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from gradlib import structure
-from gradlib._validate import rule_error
 
 RULE = "figures"
 _GAP = 1.4          # between arrays, in cells
@@ -73,10 +72,7 @@ def figure(rule: str, shapes: Mapping[str, int] | None = None,
     """
     spec = structure.spec(rule, variant)
     shapes = {**spec.default_shapes, **dict(shapes or {})}
-    for dim in spec.dims:
-        size = shapes[dim.name]
-        if not isinstance(size, (int, np.integer)) or not dim.low <= size <= dim.high:
-            raise rule_error(RULE, f"{dim.name}={size!r} is out of range {dim.low}..{dim.high} for rule {rule}")
+    structure.check_sizes(spec, shapes, RULE)
     if select is None:
         picks = [(r.target, _default_entry(spec, r.target, shapes)) for r in spec.relations]
     elif isinstance(select, tuple) and len(select) == 2 and isinstance(select[0], str):

@@ -2,7 +2,7 @@
 
 The view (gradlib/explorer.js) computes values and lights itself when no kernel answers (the static
 site). Its pure functions are run here under Node and compared, entry by entry, with the Python
-twins in gradlib.structure, which tests/test_structure.py holds to gradlib itself. The browser test
+twins in gradlib.structure, which tests/lib/test_structure.py holds to gradlib itself. The browser test
 (tests/test_explorer_browser.py) checks the rendered page.
 """
 from __future__ import annotations

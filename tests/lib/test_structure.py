@@ -8,6 +8,7 @@ the derivative is clearly nonzero), and must equal :func:`structure.lights` in b
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 from typing import Callable
@@ -89,6 +90,57 @@ def test_a_wrong_spec_would_be_caught():
     square = {"n": 3, "m": 3, "p": 3}
     given = generic(spec, square)
     assert not np.allclose(structure.evaluate(wrong, given)["dX"], structure.library(spec, given)["dX"])
+
+
+
+def test_a_spec_whose_library_returns_other_arrays_is_refused():
+    """The spec names gradlib's function itself (no name looked up at run time), and what it returns
+    must be the relations' targets in order: dx and dW swapped would compare each with the other."""
+    swapped = dataclasses.replace(structure.MATVEC, library=(
+        structure.Call(gradlib.matvec.backward, ("r", "W", "x"), ("dx", "dW")),))
+    with pytest.raises(GradlibError, match="structure: matvec: its library calls must return the relations' targets"):
+        structure.validate(swapped)
+    assert all(callable(call.function) for s in ALL_SPECS for call in s.library)
+
+
+SIZE_ERRORS = [(0, "n=0 is out of range 1..6 for rule matvec"), (7, "n=7 is out of range 1..6 for rule matvec"),
+               (2.5, "n must be an integer, got 2.5 for rule matvec"), (True, "n must be an integer, got True for rule matvec")]
+
+
+@pytest.mark.parametrize("size,message", SIZE_ERRORS, ids=[repr(s) for s, _ in SIZE_ERRORS])
+def test_one_range_check_serves_the_spec_the_explorer_and_the_figures(size, message):
+    from gradlib.explorer import Explorer
+    from gradlib.figures import figure
+    for who, call in [("structure", lambda: structure.check_sizes(structure.MATVEC, {"n": size, "m": 4})),
+                      ("explorer", lambda: Explorer("matvec", n=size)),
+                      ("figures", lambda: figure("matvec", {"n": size}))]:
+        with pytest.raises(GradlibError) as caught:
+            call()
+        assert str(caught.value) == f"{who}: {message}"
+    with pytest.raises(GradlibError, match="dim .* must allow 1..6"):
+        structure.validate(dataclasses.replace(structure.MATVEC, dims=(structure.Dim("n", "rows", 3, high=4),
+                                                                       structure.MATVEC.dims[1])))
+    with pytest.raises(GradlibError, match="structure: n=9 is out of range 1..6 for rule matvec"):
+        structure.validate(dataclasses.replace(structure.MATVEC, dims=(structure.Dim("n", "rows", 9),
+                                                                       structure.MATVEC.dims[1])))
+
+
+def test_the_formula_text_is_written_once_and_filled_per_entry():
+    """as_dict ships each relation's formula with {0}, {1} for the entry; formula() fills the same text,
+    and a Jacobian of chapter 1 has its own text on the diagonal."""
+    data = structure.as_dict(structure.MATMUL)
+    assert data["relations"][0]["formula"] == "dX[{0},{1}] = Σ_l dB[{0},l] × Y[{1},l]"
+    assert data["relations"][0]["formula_diagonal"] == data["relations"][0]["formula"]
+    term = data["relations"][0]["terms"][0]
+    assert (term["inputs"], term["output"], term["summed"]) == (["il", "jl"], "ij", "l") and "library" not in data
+    softmax = structure.as_dict(structure.spec("jacobian", "softmax"))["relations"][1]
+    assert softmax["formula"] == "J[{0},{1}] = ∂f[{0}]/∂x[{1}] = −f[{0}] × f[{1}]"
+    assert softmax["formula_diagonal"] == "J[{0},{1}] = ∂f[{0}]/∂x[{1}] = f[{0}] × (1 − f[{0}])"
+    for spec in ALL_SPECS:
+        for relation, sent in zip(spec.relations, structure.as_dict(spec)["relations"]):
+            for index in itertools.islice(np.ndindex(*spec.shape(relation.target, spec.default_shapes)), 4):
+                text = sent["formula_diagonal" if len(index) == 2 and index[0] == index[1] else "formula"]
+                assert structure.formula(spec, relation.target, index) == text.format(*index)
 
 
 # --- the lights are true ----------------------------------------------------------------------------

@@ -1,0 +1,251 @@
+"""The specs of the rules: each chapter's rule written once, as data (the types: :mod:`.parts`).
+
+Every spec names the gradlib function that computes the same arrays (``library``), so the tests
+can hold the spec to the library.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradlib import broadcast_add, broadcast_mul, jacobian, matmul, matvec, mlp, softmax_xent, vecmat
+from gradlib._validate import rule_error
+from gradlib.structure.parts import Array, Call, Dim, Param, Relation, Spec, Step, Term, validate
+
+
+def _vector(name: str, dim: str, role: str, meaning: str, orientation: str, **kw: Any) -> Array:
+    return Array(name, (dim,), role, meaning, orientation=orientation, **kw)
+
+
+def _matrix(name: str, dims: str, role: str, meaning: str, **kw: Any) -> Array:
+    return Array(name, tuple(dims), role, meaning, **kw)
+
+
+def _product(target: str, pattern: str, *operands: str) -> Relation:
+    return Relation(target, (Term(pattern, operands),))
+
+
+MATVEC = Spec(
+    "matvec", "", "z = W x (matrix times column vector)",
+    dims=(Dim("n", "entries of z, rows of W", 3), Dim("m", "entries of x, columns of W", 4)),
+    arrays=(_matrix("W", "nm", "input", "the matrix W"),
+            _vector("x", "m", "input", "the column vector x", "column"),
+            _vector("r", "n", "upstream", "r = ∂J/∂z, the upstream gradient", "row"),
+            _matrix("dW", "nm", "gradient", "∂J/∂W = rᵀ xᵀ"),
+            _vector("dx", "m", "gradient", "∂J/∂x = Wᵀ rᵀ", "column")),
+    relations=(_product("dW", "i,j->ij", "r", "x"), _product("dx", "i,ij->j", "r", "W")),
+    library=(Call(matvec.backward, ("r", "W", "x"), ("dW", "dx")),),
+    select=("dW", (1, 2)),
+    output="z",
+    jacobian_notes=(("W", "z[k] depends only on row k of W"),
+                    ("x", "every z[k] depends on every x[j]; this Jacobian is W itself")),
+)
+
+VECMAT = Spec(
+    "vecmat", "", "z = x W (row vector times matrix)",
+    dims=(Dim("m", "entries of x, rows of W", 4), Dim("n", "entries of z, columns of W", 3)),
+    arrays=(_vector("x", "m", "input", "the row vector x", "row"),
+            _matrix("W", "mn", "input", "the matrix W"),
+            _vector("r", "n", "upstream", "r = ∂J/∂z, the upstream gradient", "row"),
+            _vector("dx", "m", "gradient", "∂J/∂x = r Wᵀ", "row"),
+            _matrix("dW", "mn", "gradient", "∂J/∂W = xᵀ r")),
+    relations=(_product("dx", "j,ij->i", "r", "W"), _product("dW", "i,j->ij", "x", "r")),
+    library=(Call(vecmat.backward, ("r", "x", "W"), ("dx", "dW")),),
+    select=("dW", (2, 1)),
+    output="z",
+    jacobian_notes=(("x", "every z[k] depends on every x[j]; this Jacobian is Wᵀ"),
+                    ("W", "z[k] depends only on column k of W")),
+)
+
+MATMUL = Spec(
+    "matmul", "", "B = X Y (matrix times matrix)",
+    dims=(Dim("n", "rows of X and of B", 3), Dim("m", "columns of X, rows of Y", 4),
+          Dim("p", "columns of Y and of B", 2)),
+    arrays=(_matrix("X", "nm", "input", "the left factor X"),
+            _matrix("Y", "mp", "input", "the right factor Y"),
+            _matrix("dB", "np", "upstream", "∂A/∂B, the upstream gradient"),
+            _matrix("dX", "nm", "gradient", "∂A/∂X = (∂A/∂B) Yᵀ"),
+            _matrix("dY", "mp", "gradient", "∂A/∂Y = Xᵀ (∂A/∂B)")),
+    relations=(_product("dX", "il,jl->ij", "dB", "Y"), _product("dY", "ki,kj->ij", "X", "dB")),
+    library=(Call(matmul.backward, ("dB", "X", "Y"), ("dX", "dY")),),
+    select=("dX", (1, 2)),
+    output="B",
+    jacobian_notes=(("X", "B[i,l] depends only on row i of X (through column l of Y)"),
+                    ("Y", "B[i,l] depends only on column l of Y (through row i of X)")),
+)
+
+BROADCAST_ADD = Spec(
+    "broadcast_add", "", "B = X + y (y added to every row of X)",
+    dims=(Dim("n", "rows of X and of B", 4), Dim("m", "columns of X, entries of y", 3)),
+    arrays=(_matrix("X", "nm", "input", "the matrix X"),
+            _vector("y", "m", "input", "the row vector y", "row"),
+            _matrix("dB", "nm", "upstream", "∂A/∂B, the upstream gradient"),
+            _matrix("dX", "nm", "gradient", "∂A/∂X = ∂A/∂B"),
+            _vector("dy", "m", "gradient", "∂A/∂y: the column sums of ∂A/∂B", "row")),
+    relations=(_product("dX", "ij->ij", "dB"), _product("dy", "ij->j", "dB")),
+    library=(Call(broadcast_add.backward, ("dB", "X", "y"), ("dX", "dy")),),
+    select=("dy", (1,)),
+    output="B",
+    jacobian_notes=(("X", "B[i,j] depends only on X[i,j], with slope 1: this Jacobian is the identity"),
+                    ("y", "B[i,j] depends only on y[j], with slope 1, in every row i")),
+)
+
+BROADCAST_MUL = Spec(
+    "broadcast_mul", "", "B = y ⊙ X (every row of X times y, entry by entry)",
+    dims=(Dim("n", "rows of X and of B", 4), Dim("m", "columns of X, entries of y", 3)),
+    arrays=(_vector("y", "m", "input", "the row vector y", "row"),
+            _matrix("X", "nm", "input", "the matrix X"),
+            _matrix("dB", "nm", "upstream", "∂A/∂B, the upstream gradient"),
+            _vector("dy", "m", "gradient", "∂A/∂y: the column sums of ∂A/∂B ⊙ X", "row"),
+            _matrix("dX", "nm", "gradient", "∂A/∂X = y ⊙ ∂A/∂B")),
+    relations=(_product("dy", "ij,ij->j", "dB", "X"), _product("dX", "j,ij->ij", "y", "dB")),
+    library=(Call(broadcast_mul.backward, ("dB", "y", "X"), ("dy", "dX")),),
+    select=("dy", (1,)),
+    output="B",
+    jacobian_notes=(("y", "B[i,j] depends only on y[j], with slope X[i,j], in every row i"),
+                    ("X", "B[i,j] depends only on X[i,j], with slope y[j]: this Jacobian is diagonal")),
+)
+
+SOFTMAX_XENT = Spec(
+    "softmax_xent", "", "J = −log softmax(θ)ₜ (softmax cross-entropy)",
+    dims=(Dim("C", "classes, entries of θ and y", 5),),
+    arrays=(_vector("theta", "C", "input", "the logits θ", "row", label="θ"),
+            _vector("y", "C", "input", "the one-hot label y (yₜ = 1)", "row", onehot="t"),
+            _vector("dtheta", "C", "gradient", "∂J/∂θ = softmax(θ) − y", "row", label="dθ")),
+    relations=(Relation("dtheta", (Term("c->i", ("theta",), fn="softmax", constant_if_one="c"),
+                                   Term("i->i", ("y",), sign=-1))),),
+    library=(Call(softmax_xent.backward, ("theta", "t"), ("dtheta",)),),
+    select=("dtheta", (1,)),
+    params=(Param("t", "the true class", 2, below="C"),),
+)
+
+_JACOBIAN_ARRAYS = (_vector("x", "n", "input", "the input x", "column"),)
+_JACOBIAN_N = Dim("n", "entries of x (inputs)", 4)
+
+
+def _jacobian(variant: str, title: str, f: Term, J: Term, library: tuple[Call, ...],
+              dims: tuple[Dim, ...] = (_JACOBIAN_N,), out: str = "n", extra: tuple[Array, ...] = (),
+              select: Index = (1, 2)) -> Spec:
+    return Spec(
+        "jacobian", variant, title, dims=dims,
+        arrays=(*_JACOBIAN_ARRAYS, *extra,
+                _vector("f", out, "output", "the output f(x)", "column"),
+                Array("J", (out, "n"), "gradient", "the Jacobian, J[i,j] = ∂f[i]/∂x[j]")),
+        relations=(Relation("f", (f,)), Relation("J", (J,))),
+        library=library, select=("J", select))
+
+
+JACOBIAN = (
+    _jacobian("linear", "f(x) = A x (a linear map)",
+              f=Term("ij,j->i", ("A", "x")), J=Term("ij,i,j->ij", ("A", "f", "x"), fn="jacobian_linear"),
+              library=(Call(lambda A, x: jacobian.linear(A).forward(x), ("A", "x"), ("f",)),
+                       Call(lambda A, x: jacobian.linear(A).jacobian(x), ("A", "x"), ("J",))),
+              dims=(Dim("m", "entries of f (outputs)", 3), _JACOBIAN_N), out="m",
+              extra=(_matrix("A", "mn", "input", "the matrix A"),)),
+    _jacobian("tanh", "f(x) = tanh(x) (entry by entry)",
+              f=Term("i->i", ("x",), fn="tanh"), J=Term("i,j->ij", ("f", "x"), fn="jacobian_tanh"),
+              library=(Call(jacobian.tanh.forward, ("x",), ("f",)),
+                       Call(jacobian.tanh.jacobian, ("x",), ("J",))),
+              select=(1, 1)),
+    _jacobian("softmax", "f(x) = softmax(x)",
+              f=Term("c->i", ("x",), fn="softmax", constant_if_one="c"),
+              J=Term("i,j->ij", ("f", "x"), fn="jacobian_softmax"),
+              library=(Call(jacobian.softmax.forward, ("x",), ("f",)),
+                       Call(jacobian.softmax.jacobian, ("x",), ("J",)))),
+)
+
+def _sum_of(target: str, *terms: tuple[str, tuple[str, ...]]) -> Relation:
+    return Relation(target, tuple(Term(pattern, operands) for pattern, operands in terms))
+
+
+_MLP_FORWARD = ("A", "H", "L")
+_MLP_COMPUTED = (*_MLP_FORWARD, "dL", "db2", "dW2", "dH", "dA", "db1", "dW1")
+
+
+def _mlp_trace(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray,
+               t: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``gradlib.mlp.trace``'s arrays, in the order of MLP's relations."""
+    trace = mlp.trace({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, t)
+    return tuple(trace[name] for name in _MLP_COMPUTED)
+
+
+MLP = Spec(
+    "mlp", "", "A two-layer network: A = X W1 + b1, H = relu(A), L = H W2 + b2, J = mean cross-entropy",
+    dims=(Dim("N", "examples, rows of X", 4), Dim("D", "inputs, columns of X", 3),
+          Dim("H", "hidden units", 4), Dim("C", "classes", 3)),
+    arrays=(_matrix("X", "ND", "input", "the inputs, one example per row"),
+            _matrix("W1", "DH", "input", "the first layer's weights"),
+            _vector("b1", "H", "input", "the first layer's bias", "row"),
+            _matrix("W2", "HC", "input", "the second layer's weights"),
+            _vector("b2", "C", "input", "the second layer's bias", "row"),
+            _matrix("Y", "NC", "input", "one-hot classes: row i is hot at tᵢ = i mod C (counting from 0)",
+                    onehot="t"),
+            _matrix("A", "NH", "output", "A = X W1 + b1, the pre-activations"),
+            _matrix("H", "NH", "output", "H = relu(A), the hidden layer"),
+            _matrix("L", "NC", "output", "L = H W2 + b2, the logits"),
+            _matrix("dL", "NC", "gradient", "∂J/∂L = (softmax(L) − Y) / N (chapter 2)"),
+            _vector("db2", "C", "gradient", "∂J/∂b2 = Σᵢ (∂J/∂L)ᵢ, the column sums (chapter 6)", "row"),
+            _matrix("dW2", "HC", "gradient", "∂J/∂W2 = Hᵀ ∂J/∂L (chapter 5)"),
+            _matrix("dH", "NH", "gradient", "∂J/∂H = (∂J/∂L) W2ᵀ (chapter 5)"),
+            _matrix("dA", "NH", "gradient", "∂J/∂A = ∂J/∂H ⊙ 1[A > 0] (chapter 1)"),
+            _vector("db1", "H", "gradient", "∂J/∂b1 = Σᵢ (∂J/∂A)ᵢ, the column sums (chapter 6)", "row"),
+            _matrix("dW1", "DH", "gradient", "∂J/∂W1 = Xᵀ ∂J/∂A (chapter 5)")),
+    relations=(_sum_of("A", ("nd,dh->nh", ("X", "W1")), ("h->nh", ("b1",))),
+               Relation("H", (Term("nh->nh", ("A",), fn="relu"),)),
+               _sum_of("L", ("nh,hc->nc", ("H", "W2")), ("c->nc", ("b2",))),
+               Relation("dL", (Term("nc->ni", ("L",), fn="softmax_rows", constant_if_one="c", mean_over="n"),
+                               Term("ni->ni", ("Y",), sign=-1, mean_over="n"))),
+               _product("db2", "nc->c", "dL"),
+               _product("dW2", "nh,nc->hc", "H", "dL"),
+               _product("dH", "nc,hc->nh", "dL", "W2"),
+               Relation("dA", (Term("nh,nh->nh", ("dH", "A"), fn="relu_mask"),)),
+               _product("db1", "nh->h", "dA"),
+               _product("dW1", "nd,nh->dh", "X", "dA")),
+    library=(Call(_mlp_trace, ("X", "W1", "b1", "W2", "b2", "t"), _MLP_COMPUTED),),
+    select=("dW1", (1, 2)),
+    steps=(Step("forward pass: A = X W1 + b1, H = relu(A), L = H W2 + b2", "chapters 5, 6 and 1",
+                "Z1 = matmul.forward(X, W1) ... L = broadcast_add.forward(Z2, b2)", ("X", "W1", "b1", "W2", "b2"),
+                _MLP_FORWARD),
+           Step("dL = (softmax(L) − Y) / N", "chapter 2, softmax cross-entropy (the 1/N of the mean)",
+                "dL = softmax_xent.backward(L, t)", ("L", "Y"), ("dL",)),
+           Step("db2 = Σᵢ dL[i,:]", "chapter 6, broadcast add (b2 is added to every row: sum over the batch)",
+                "dZ2, db2 = broadcast_add.backward(dL, Z2, b2)", ("dL",), ("db2",)),
+           Step("dW2 = Hᵀ dL, dH = dL W2ᵀ", "chapter 5, matrix times matrix",
+                "dH, dW2 = matmul.backward(dZ2, H, W2)", ("dL", "H", "W2"), ("dW2", "dH")),
+           Step("dA = dH ⊙ 1[A > 0]", "chapter 1, an elementwise map (diagonal Jacobian)",
+                "dA = dH * (A.real > 0)", ("dH", "A"), ("dA",)),
+           Step("db1 = Σᵢ dA[i,:]", "chapter 6, broadcast add (sum over the batch)",
+                "dZ1, db1 = broadcast_add.backward(dA, Z1, b1)", ("dA",), ("db1",)),
+           Step("dW1 = Xᵀ dA", "chapter 5, matrix times matrix",
+                "dX, dW1 = matmul.backward(dZ1, X, W1)", ("X", "dA"), ("dW1",))),
+    group_titles=(("output", "Forward pass"), ("gradient", "Backward pass")),
+)
+
+#: rule (the gradlib module name) -> its specs; every rule but jacobian has exactly one.
+SPECS: dict[str, tuple[Spec, ...]] = {
+    "jacobian": JACOBIAN, "softmax_xent": (SOFTMAX_XENT,), "matvec": (MATVEC,), "vecmat": (VECMAT,),
+    "matmul": (MATMUL,), "broadcast_add": (BROADCAST_ADD,), "broadcast_mul": (BROADCAST_MUL,),
+    "mlp": (MLP,),
+}
+RULES = tuple(SPECS)
+
+
+def spec(rule: str, variant: str = "") -> Spec:
+    """The spec of ``rule`` (and, for ``"jacobian"``, of its map ``variant``; default the first)."""
+    if rule not in SPECS:
+        raise rule_error("structure", f"unknown rule {rule!r}; choose one of {', '.join(RULES)}")
+    variants = SPECS[rule]
+    if not variant:
+        return variants[0]
+    for s in variants:
+        if s.variant == variant:
+            return s
+    names = ", ".join(s.variant for s in variants if s.variant) or "none (it has one form)"
+    raise rule_error("structure", f"{rule} has no variant {variant!r}; its variants are {names}")
+
+
+
+for _specs in SPECS.values():
+    for _spec in _specs:
+        validate(_spec)
