@@ -11,7 +11,7 @@ import numpy as np
 
 from gradlib import broadcast_add, broadcast_mul, jacobian, matmul, matvec, mlp, softmax_xent, vecmat
 from gradlib._validate import rule_error
-from gradlib.structure.parts import Array, Call, Dim, Param, Relation, Spec, Step, Term, validate
+from gradlib.structure.parts import Array, Call, Dim, Index, Param, Relation, Spec, Step, Term, validate
 
 
 def _vector(name: str, dim: str, role: str, meaning: str, orientation: str, **kw: Any) -> Array:

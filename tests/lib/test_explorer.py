@@ -318,7 +318,7 @@ def test_js_jacobian_equals_python_and_the_numerical_jacobian():
                                                 "Rows: the 3 entries of z (z[0] … z[2]); columns: the 12 entries of W "
                                                 "flattened row by row (W[0,0] … W[2,3]).")
         if spec.rule == "matmul" and wrt == "Y" and shapes == spec.default_shapes:  # B[i,l] = Σ_j X[i,j] Y[j,l]
-            n, m, p = shapes["n"], shapes["m"], shapes["p"]
+            m, p = shapes["m"], shapes["p"]
             row, col = 2 * p + 1, 3 * p + 1  # ∂B[2,1]/∂Y[3,1] = X[2,3]
             assert result["captions"][row * m * p + col].startswith("∂B[2,1]/∂Y[3,1] = X[2,3] = ")
         if spec.rule == "broadcast_add" and wrt == "X" and shapes == spec.default_shapes:
