@@ -50,7 +50,8 @@ def init(D: int, H: int, C: int, *, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def _params(params: Any) -> tuple[np.ndarray, ...]:
-    """(W1, b1, W2, b2), checked: present, float, finite, and shapes (D, H), (H,), (H, C), (C,)."""
+    """(W1, b1, W2, b2), checked: present, float, finite, and shapes (D, H), (H,), (H, C), (C,); a bias
+    may also be a (1, H) or (1, C) row, and its gradient then comes back as a row."""
     if not isinstance(params, dict):
         raise rule_error(RULE, f"params must be a dict with keys {', '.join(PARAMS)}, got {type(params).__name__}")
     missing = [name for name in PARAMS if name not in params]
@@ -58,18 +59,19 @@ def _params(params: Any) -> tuple[np.ndarray, ...]:
         raise rule_error(RULE, f"params is missing {', '.join(missing)}; it needs {', '.join(PARAMS)} "
                          f"(got keys {', '.join(map(str, params)) or 'none'})")
     W1 = as_float_array(RULE, "W1", params["W1"], ndim=(2,))
-    b1 = as_float_array(RULE, "b1", params["b1"], ndim=(1,))
+    b1 = as_float_array(RULE, "b1", params["b1"], ndim=(1, 2))
     W2 = as_float_array(RULE, "W2", params["W2"], ndim=(2,))
-    b2 = as_float_array(RULE, "b2", params["b2"], ndim=(1,))
+    b2 = as_float_array(RULE, "b2", params["b2"], ndim=(1, 2))
     for name, array in (("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2)):
         if array.size == 0:
             raise rule_error(RULE, f"{name} is empty (shape {array.shape})")
-    if b1.shape != (W1.shape[1],):
-        raise mismatch(RULE, "b1", b1.shape, "W1", W1.shape, f"b1 needs one entry per column of W1, ({W1.shape[1]},)")
+    H, C = W1.shape[1], W2.shape[1]
+    if b1.shape not in ((H,), (1, H)):
+        raise mismatch(RULE, "b1", b1.shape, "W1", W1.shape, f"b1 needs one entry per column of W1, ({H},) or (1, {H})")
     if W2.shape[0] != W1.shape[1]:
         raise mismatch(RULE, "W2", W2.shape, "W1", W1.shape, "W2 needs one row per hidden unit (column of W1)")
-    if b2.shape != (W2.shape[1],):
-        raise mismatch(RULE, "b2", b2.shape, "W2", W2.shape, f"b2 needs one entry per column of W2, ({W2.shape[1]},)")
+    if b2.shape not in ((C,), (1, C)):
+        raise mismatch(RULE, "b2", b2.shape, "W2", W2.shape, f"b2 needs one entry per column of W2, ({C},) or (1, {C})")
     return W1, b1, W2, b2
 
 

@@ -179,7 +179,7 @@ MLP = Spec(
             _vector("b1", "H", "input", "the first layer's bias", "row"),
             _matrix("W2", "HC", "input", "the second layer's weights"),
             _vector("b2", "C", "input", "the second layer's bias", "row"),
-            _matrix("Y", "NC", "input", "one-hot classes: row i is hot at tᵢ = i mod C (counting from 0)",
+            _matrix("Y", "NC", "input", "one-hot classes: row i is hot at class t[i] = i mod C (code indices)",
                     onehot="t"),
             _matrix("A", "NH", "output", "A = X W1 + b1, the pre-activations"),
             _matrix("H", "NH", "output", "H = relu(A), the hidden layer"),

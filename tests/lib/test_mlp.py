@@ -214,7 +214,10 @@ BAD = [
     ("not a dict", [P["W1"], P["b1"]], X0, T0, "mlp: params must be a dict with keys W1, b1, W2, b2, got list"),
     ("b1 wrong length", _with(P, b1=np.zeros(4)), X0, T0,
      r"mlp: b1 is \(4,\) but W1 is \(3, 5\); b1 needs one entry per column of W1, \(5,\)"),
-    ("b1 a row", _with(P, b1=np.zeros((1, 5))), X0, T0, r"mlp: b1 must be 1-D, got shape \(1, 5\)"),
+    ("b1 two rows", _with(P, b1=np.zeros((2, 5))), X0, T0,
+     r"mlp: b1 is \(2, 5\) but W1 is \(3, 5\); b1 needs one entry per column of W1, \(5,\) or \(1, 5\)"),
+    ("b1 a column", _with(P, b1=np.zeros((5, 1))), X0, T0, r"mlp: b1 is \(5, 1\) but W1 is \(3, 5\)"),
+    ("b2 3-D", _with(P, b2=np.zeros((1, 1, 2))), X0, T0, r"mlp: b2 must be 1-D or 2-D, got shape \(1, 1, 2\)"),
     ("W2 rows", _with(P, W2=np.zeros((4, 2))), X0, T0,
      r"mlp: W2 is \(4, 2\) but W1 is \(3, 5\); W2 needs one row per hidden unit"),
     ("b2 wrong length", _with(P, b2=np.zeros(3)), X0, T0,
@@ -223,6 +226,19 @@ BAD = [
     ("W2 3-D", _with(P, W2=np.zeros((5, 2, 1))), X0, T0, r"mlp: W2 must be 2-D, got shape \(5, 2, 1\)"),
     ("W2 empty", _with(P, W2=np.zeros((5, 0)), b2=np.zeros(0)), X0, T0, r"mlp: W2 is empty \(shape \(5, 0\)\)"),
 ]
+
+
+def test_biases_may_be_rows_and_their_gradients_come_back_as_rows():
+    """b1 as a (1, H) row and b2 as a (1, C) row, as numpy code often writes them: the same loss, the
+    same gradients, db1 and db2 shaped like the biases given (a gradient has its parameter's shape)."""
+    rows = _with(P, b1=P["b1"].reshape(1, -1), b2=P["b2"].reshape(1, -1))
+    assert mlp.forward(rows, X0, T0) == pytest.approx(mlp.forward(P, X0, T0), rel=1e-15)
+    flat, as_rows = mlp.backward(P, X0, T0), mlp.backward(rows, X0, T0)
+    for name in mlp.PARAMS:
+        assert as_rows[name].shape == rows[name].shape
+        np.testing.assert_allclose(as_rows[name].reshape(flat[name].shape), flat[name], rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(mlp.predict(rows, X0), mlp.predict(P, X0))
+    assert check_gradient(lambda b1: mlp.forward(_with(rows, b1=b1), X0, T0), rows["b1"], as_rows["b1"])
 
 
 @pytest.mark.parametrize("function", ["forward", "backward", "trace"])
