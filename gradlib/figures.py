@@ -117,7 +117,7 @@ def figure(rule: str, shapes: Mapping[str, int] | None = None,
                 r, c = (entry if len(shape) == 2 else (entry[0], 0) if rows > 1 else (0, entry[0]))
                 state = "selected" if (array.name == name and entry == index) else \
                     "lit" if entry in lit.get(array.name, ()) else "plain"
-                ax.add_patch(Rectangle((left + c * w, top - _TITLE - r - 1), w, 1, **_STYLE[state]))
+                ax.add_artist(Rectangle((left + c * w, top - _TITLE - r - 1), w, 1, **_STYLE[state]))
                 if numbers is not None:
                     value = float(np.asarray(numbers[array.name])[entry])
                     ax.text(left + (c + 0.5) * w, top - _TITLE - r - 0.5, f"{value:.2f}".replace("-", "−"),

@@ -51,11 +51,24 @@ def lights(spec: Spec, shapes: Mapping[str, int], array: str, index: Any) -> dic
             if relation.target == array:
                 for name, source in sources(spec, shapes, relation, term, index):
                     lit.setdefault(name, set()).add(source)
-            if array in term.operands:
-                for entry in _indices(spec.shape(relation.target, shapes)):
-                    if (array, index) in sources(spec, shapes, relation, term, entry):
-                        lit.setdefault(relation.target, set()).add(entry)
+            for entry in fed(spec, shapes, relation, term, array, index):
+                lit.setdefault(relation.target, set()).add(entry)
     return lit
+
+
+def fed(spec: Spec, shapes: Mapping[str, int], relation: Relation, term: Term, array: str,
+        index: Index) -> Iterator[Index]:
+    """The entries of the relation's target that read ``array[index]`` through ``term`` (the inverse of
+    :func:`sources`): the letters of ``array``'s place are fixed by ``index``, the target's other letters are free."""
+    dims = letter_dims(spec, relation, term)
+    if term.constant_if_one and shapes[dims[term.constant_if_one]] == 1:
+        return
+    for name, letters in zip(term.operands, term.inputs):
+        fixed: dict[str, int] = {}
+        if name != array or any(fixed.setdefault(c, i) != i for c, i in zip(letters, index)):
+            continue  # another operand, or a repeated letter ("ii") that index does not repeat
+        yield from itertools.product(*((fixed[c],) if c in fixed else range(int(shapes[dims[c]]))
+                                       for c in term.output))
 
 
 # --- formulas ------------------------------------------------------------------------------------

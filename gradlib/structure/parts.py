@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable
 
 import numpy as np
@@ -64,7 +65,7 @@ class Term:
     """``sign * fn(operands)`` read through ``pattern`` (einsum notation, e.g. ``"il,jl->ij"``).
 
     Output letters are fixed by the target entry, the others (:attr:`summed`) run over their whole
-    dimension. ``constant_if_one`` names a letter over which the term is constant when its dimension
+    dimension (the three splits of the pattern are computed once per term). ``constant_if_one`` names a letter over which the term is constant when its dimension
     has one entry (a softmax over one class is always 1, so it depends on nothing). ``mean_over``
     names a letter whose dimension's size divides the term (the 1/N of a mean over the rows).
     """
@@ -76,17 +77,17 @@ class Term:
     constant_if_one: str = ""
     mean_over: str = ""
 
-    @property
+    @cached_property
     def inputs(self) -> list[str]:
         """The operands' letters: ``["il", "jl"]`` for ``"il,jl->ij"``."""
         return self.pattern.split("->")[0].split(",")
 
-    @property
+    @cached_property
     def output(self) -> str:
         """The target's letters, fixed by the entry looked at: ``"ij"``."""
         return self.pattern.split("->")[1]
 
-    @property
+    @cached_property
     def summed(self) -> str:
         """The letters summed over, sorted: ``"l"`` (the one split of a term's letters)."""
         return "".join(sorted({c for letters in self.inputs for c in letters} - set(self.output)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import io
 import itertools
 from typing import Callable
 
@@ -304,7 +305,18 @@ def test_figure_outlines_exactly_the_lit_entries(spec):
     assert len(lit) == sum(map(len, lit_entries))
     assert len(plain) == len(patches) - len(lit) - len(selected)
     assert all(p.get_linestyle() == "--" for p in selected) and all(p.get_linewidth() > 2 for p in lit + selected)
-    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+    drawn = io.BytesIO()
+    fig.savefig(drawn, format="png", dpi=20)  # everything is drawn (cheaply: chapter 8's figure is 26 inches tall)
+    assert drawn.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_figure_shows_itself_in_jupyter_as_a_png_at_120_dpi():
+    from gradlib.figures import figure
+    fig = figure("matvec")
+    png = fig._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert np.allclose((width, height), 120 * fig.get_size_inches(), atol=1)
 
 
 def test_figure_arguments_are_checked():
