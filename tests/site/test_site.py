@@ -9,9 +9,11 @@ request leaving the site, every formula rendered (at build time, by KaTeX), each
 (and its placeholder gone), the widget host loaded once by widget pages and by no other page, alt
 text on every image, header icons drawn from the cut-down icon fonts (the theme's full fonts never
 fetched), no critical or serious axe-core violation, explorers that respond and stay readable in
-dark mode, and the page weight budget (every file fetched, explorers live, gzip). A screenshot of
-each page and theme goes to ``_build/screenshots/``. Times (DOM ready, explorer live) are
-measured by benchmarks/bench_site.py, not asserted here.
+dark mode, and the page weight budget (every file fetched, explorers live, gzip). A full-page
+screenshot of each page and theme goes to ``_build/screenshots/`` and is checked for what a reader
+sees there: the whole page, styled (text in the theme's column), in its theme's colours, each
+explorer's cells drawn. Times (DOM ready, explorer live) are measured by benchmarks/bench_site.py,
+not asserted here.
 
 The widget host (_assets/widget-host.js) draws each explorer as soon as the page is parsed: a
 placeholder about as tall as the explorer holds its place until then (within PLACEHOLDER_JUMP_PX),
@@ -34,7 +36,9 @@ from urllib.parse import urljoin, urlsplit
 
 import jupytext
 import nbformat
+import numpy as np
 import pytest
+from PIL import Image
 
 from booksite import (LOCAL_HOSTS, RULE_PAGES, WIDGET_VIEW_SELECTOR, bring_explorers_in, contrast, file_sizes,
                       settle, toc_pages)
@@ -106,6 +110,24 @@ COLLECT = r"""
 }
 """
 
+# Where the full-page screenshot's pixels come from (CSS px, page coordinates): the device pixel
+# ratio, the document's height, and the box of each cell of each explorer.
+SHOT_LAYOUT = r"""
+() => {
+  const box = (el) => {
+    const r = el.getBoundingClientRect();
+    return { left: r.left + window.scrollX, top: r.top + window.scrollY, width: r.width, height: r.height };
+  };
+  return {
+    scale: window.devicePixelRatio,
+    height: document.documentElement.scrollHeight,
+    explorers: Array.from(document.querySelectorAll('.gradlib-explorer'), (root) => ({
+      rule: root.dataset.rule, cells: Array.from(root.querySelectorAll('.ge-cell'), box),
+    })),
+  };
+}
+"""
+
 AXE_RUN = """
 async () => {
   const result = await axe.run(document, { resultTypes: ['violations'] });
@@ -141,6 +163,7 @@ class Visit:
     axe: list[dict]
     screenshot: Path | None
     explorers: list[dict] = field(default_factory=list)
+    shot_layout: dict = field(default_factory=dict)  # SHOT_LAYOUT, plus the viewport, as the screenshot was taken
 
     @property
     def serious_violations(self) -> list[str]:
@@ -168,12 +191,13 @@ def visits(book_site, node_modules, screenshot_dir):
                 name = page_path.removesuffix(".html").replace("/", "__")
                 shot = screenshot_dir / f"{name}-{theme}.png"
                 page.evaluate("window.scrollTo(0, 0)")  # sticky header and sidebars at the top
+                shot_layout = {**page.evaluate(SHOT_LAYOUT), "viewport": page.viewport_size}
                 page.screenshot(path=str(shot), full_page=True)
                 cache[key] = Visit(
                     page_path, theme, list(page.console_errors), list(page.failed_requests),
                     list(page.blocked_requests), list(page.requests), dict(page.initial_files),
                     dict(page.files), page.explorers_in_view_ms, page.widgets_ready_ms, dom, axe, shot,
-                    explorers,
+                    explorers, shot_layout,
                 )
             finally:
                 page.context.close()
@@ -262,11 +286,56 @@ def test_axe_reports_no_critical_or_serious_violation(visits, book_page):
         assert visits(book_page, theme).serious_violations == [], f"axe-core, {theme} theme"
 
 
+# What a screenshot shows, in grey levels (0-255, Pillow's "L"). Measured on this book: the background
+# is 255 (light) or 18 (dark); 4-15 % of a page is ink; below the first screen the left tenth of a
+# page holds under 0.6 % ink, where an unstyled page (text from the window's edge) holds 10 %.
+INK_STEP = 48  # a pixel this much lighter or darker than the background is ink: text, rules, figures
+LIGHT_BACKGROUND = 0.85 * 255  # the light theme's background is lighter than this,
+DARK_BACKGROUND = 0.2 * 255  # the dark theme's darker than this
+MIN_INK = 0.01  # share of the page that is ink, at least
+MAX_MARGIN_INK = 0.02  # share of the left tenth that is ink below the first screen, at most
+
+
+def _device_px(box: dict, scale: float) -> tuple[slice, slice]:
+    """The rows and columns of a screenshot a CSS box (SHOT_LAYOUT) covers, 2 px in from its edges."""
+    top, left = round(box["top"] * scale) + 2, round(box["left"] * scale) + 2
+    return (slice(top, round((box["top"] + box["height"]) * scale) - 2),
+            slice(left, round((box["left"] + box["width"]) * scale) - 2))
+
+
 @pytest.mark.browser
-def test_screenshot_of_each_page(visits, book_page):
+def test_screenshot_shows_the_whole_page_styled_in_its_theme(visits, book_page):
+    """The full-page screenshot of each theme (taken by ``visits``) as a reader would see it: as wide
+    as the window and as tall as the document (nothing clipped, nothing wider than the window); the
+    background light in the light theme and dark in the dark one; text and figures drawn; the text
+    set in the theme's column (the left tenth of the page bare below the first screen, which an
+    unstyled page's is not); and every cell of every explorer drawn, something on its fill."""
     for theme in ("light", "dark"):
-        shot = visits(book_page, theme).screenshot
-        assert shot.is_file() and shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        visit = visits(book_page, theme)
+        layout, where = visit.shot_layout, f"{book_page}, {theme} theme"
+        scale = layout["scale"]
+        with Image.open(visit.screenshot) as image:
+            grey = np.asarray(image.convert("L"))
+        height, width = grey.shape
+        assert width == round(layout["viewport"]["width"] * scale), f"{where}: {width} px wide"
+        assert abs(height - layout["height"] * scale) <= 1, (
+            f"{where}: {height} px tall, the document {layout['height']} px")
+        background = int(np.bincount(grey[::4].ravel(), minlength=256).argmax())
+        if theme == "light":
+            assert background > LIGHT_BACKGROUND, f"{where}: background grey {background}"
+        else:
+            assert background < DARK_BACKGROUND, f"{where}: background grey {background}"
+        ink = np.abs(grey.astype(np.int16) - background) > INK_STEP
+        assert ink.mean() > MIN_INK, f"{where}: {ink.mean():.1%} of the page differs from the background"
+        margin = ink[round(layout["viewport"]["height"] * scale):, : width // 10].mean()
+        assert margin < MAX_MARGIN_INK, f"{where}: {margin:.1%} ink in the left margin: is the page styled?"
+        assert bool(layout["explorers"]) == bool(visit.dom["widgetViews"]), f"{where}: explorers in the screenshot"
+        for explorer in layout["explorers"]:
+            cells = [grey[_device_px(cell, scale)] for cell in explorer["cells"]]
+            spreads = [int(cell.max()) - int(cell.min()) if cell.size else 0 for cell in cells]
+            assert spreads, f"{where}: the {explorer['rule']} explorer has no cells"
+            blank = sum(spread <= INK_STEP for spread in spreads)
+            assert blank == 0, f"{where}: {blank} of {len(spreads)} cells of the {explorer['rule']} explorer are blank"
 
 
 def _gzip_bytes(files: dict[str, Path]) -> int:
