@@ -21,8 +21,9 @@ and a reader who arrives by keyboard or at an #anchor finds the explorer live. A
 like a widget page checks the host's side of anywidget's contract (render, get/set/on/off/
 save_changes, _css once, one model per widget) and its message for a widget it cannot draw.
 Static checks of the built HTML: no repeated ``<script>``, the widget host on widget pages only,
-no asset named on another origin, launch buttons derived from the ``repository`` setting of
-_config.yml, and the .ipynb / .md downloads (Binder: test_toolchain.py).
+no asset named on another origin, one Colab and one Binder button on each notebook page opening
+that very notebook in the ``repository`` of _config.yml, and the .ipynb / .md downloads (what
+Binder installs: test_toolchain.py).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import jupytext
 import nbformat
@@ -632,15 +633,18 @@ def test_widget_host_keeps_anywidgets_contract(open_page, site_url):
 
 
 class _Tags(HTMLParser):
-    """Collects <script> and <a> tags (attributes, and inline script bodies), and the URLs of the
-    files a page loads by itself (script, stylesheet or preload links, images, media)."""
+    """Collects <script> and <a> tags (attributes, and inline script bodies), the <a> tags of the
+    theme's launch menu (``.dropdown-launch-buttons``), and the URLs of the files a page loads by
+    itself (script, stylesheet or preload links, images, media)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.scripts: list[dict] = []
         self.links: list[dict] = []
+        self.launch_links: list[dict] = []
         self.assets: list[str] = []
         self._in_script: dict | None = None
+        self._launch_divs = 0  # <div>s open inside the launch menu (0: outside it)
 
     def handle_starttag(self, tag, attrs):
         attributes = {name: value or "" for name, value in attrs}
@@ -648,11 +652,15 @@ class _Tags(HTMLParser):
             self.assets.append(attributes["src"])
         if tag == "link" and attributes.get("rel") in ("stylesheet", "preload", "modulepreload", "icon"):
             self.assets.append(attributes.get("href", ""))
+        if tag == "div" and (self._launch_divs or "dropdown-launch-buttons" in attributes.get("class", "").split()):
+            self._launch_divs += 1
         if tag == "script":
             self._in_script = {**attributes, "body": ""}
             self.scripts.append(self._in_script)
         elif tag == "a":
             self.links.append(attributes)
+            if self._launch_divs:
+                self.launch_links.append(attributes)
 
     def handle_data(self, data):
         if self._in_script is not None:
@@ -661,6 +669,8 @@ class _Tags(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "script":
             self._in_script = None
+        elif tag == "div" and self._launch_divs:
+            self._launch_divs -= 1
 
 
 def tags(book_html: Path, book_page: str) -> _Tags:
@@ -706,27 +716,52 @@ def test_built_pages_name_no_other_origin(book_html, book_page):
     assert [url for url in assets if urlsplit(url).scheme or url.startswith("//")] == []
 
 
-def _expected_launch_urls(book_config: dict, notebook: str) -> dict[str, str]:
+def _colab_opens(href: str) -> tuple[str, str, str, str] | None:
+    """(owner, name, branch, path) of the GitHub notebook a Colab link opens: Colab reads
+    ``/github/<owner>/<name>/blob/<branch>/<path>``."""
+    found = re.fullmatch(r"/github/([^/]+)/([^/]+)/blob/([^/]+)/(.+)", unquote(urlsplit(href).path))
+    return found.groups() if found else None
+
+
+def _binder_opens(href: str) -> tuple[str, str, str, str] | None:
+    """(owner, name, ref, path) of what a Binder link opens: BinderHub builds ``/v2/gh/<owner>/<name>/<ref>``
+    and opens ``labpath``, or ``urlpath`` (a Jupyter server path: tree/, notebooks/, lab/tree/, doc/tree/)."""
+    parts = urlsplit(href)
+    found = re.fullmatch(r"/v2/gh/([^/]+)/([^/]+)/([^/]+)/?", unquote(parts.path))
+    query = parse_qs(parts.query)
+    server_path = query.get("urlpath", [""])[0]
+    opened = query.get("labpath") or re.findall(r"^/?(?:lab/tree|doc/tree|tree|notebooks)/(.+)", server_path)
+    return (*found.groups(), opened[0]) if found and opened else None
+
+
+LAUNCH_SERVICES = {"Colab": ("colab_url", _colab_opens), "Binder": ("binderhub_url", _binder_opens)}
+
+
+def test_launch_buttons_open_this_notebook_in_colab_and_binder(book_html, book_config, book_root, book_page):
+    """A page built from a notebook has one Colab and one Binder button in the theme's launch menu
+    (titled "Launch on ..."), each on the host _config.yml names, opening the page's own notebook in
+    the ``repository`` (url and branch) of _config.yml: its path, taken from the repository's root,
+    is that .ipynb file. Binder builds from binder/requirements.txt (what it installs:
+    tests/tooling/test_toolchain.py). A page built from Markdown has no launch button."""
+    links = tags(book_html, book_page).launch_links
+    notebook = (book_root / book_page).with_suffix(".ipynb")
+    if not notebook.is_file():
+        assert links == [], f"{book_page} is not a notebook but has launch buttons"
+        return
+    services = [re.sub(r"^Launch on ", "", link.get("title", "")) for link in links]
+    assert sorted(services) == sorted(LAUNCH_SERVICES), f"{book_page}: launch buttons {services}"
     repository = book_config["repository"]
-    owner, name = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)/?", repository["url"]).groups()
-    branch = repository.get("branch", "main")
-    path = f"{repository.get('path_to_book', '').strip('/')}/{notebook}".lstrip("/")
-    launch = book_config["launch_buttons"]
-    ui = {"classic": "tree", "jupyterlab": "lab/tree"}[launch.get("notebook_interface", "classic")]
-    return {
-        "Colab": f"{launch['colab_url'].rstrip('/')}/github/{owner}/{name}/blob/{branch}/{path}",
-        "Binder": f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{owner}/{name}/{branch}?urlpath={ui}/{path}",
-    }
-
-
-@pytest.mark.parametrize("chapter", [p for p in toc_pages() if p.startswith("chapters/")],
-                         ids=lambda p: p.removesuffix(".html"))
-def test_launch_buttons_open_this_notebook_in_colab_and_binder(book_html, book_config, chapter):
-    notebook = chapter.removesuffix(".html") + ".ipynb"
-    hrefs = [link.get("href", "") for link in tags(book_html, chapter).links]
-    for service, url in _expected_launch_urls(book_config, notebook).items():
-        assert url in hrefs, f"no {service} launch button for {notebook} (expected {url})"
-    assert book_config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    owner, name = urlsplit(repository["url"]).path.strip("/").removesuffix(".git").split("/")
+    root = book_root.joinpath(*[".."] * len(Path(repository.get("path_to_book", "")).parts))
+    for service, link in zip(services, links):
+        setting, opens = LAUNCH_SERVICES[service]
+        href, host = urlsplit(link["href"]), urlsplit(book_config["launch_buttons"][setting])
+        assert (href.scheme, href.netloc) == (host.scheme, host.netloc), f"{service} button: {link['href']}"
+        opened = opens(link["href"])
+        assert opened, f"the {service} button opens no notebook: {link['href']}"
+        assert opened[:3] == (owner, name, repository["branch"]), f"{service} button: {link['href']}"
+        assert (root / opened[3]).resolve() == notebook.resolve(), f"{service} button opens {opened[3]}"
+    assert (root / "binder" / "requirements.txt").is_file(), "Binder would find no environment file"
 
 
 def _download_links(book_html: Path, book_page: str) -> dict[str, Path]:
