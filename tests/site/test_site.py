@@ -9,9 +9,11 @@ request leaving the site, every formula rendered (at build time, by KaTeX), each
 (and its placeholder gone), the widget host loaded once by widget pages and by no other page, alt
 text on every image, header icons drawn from the cut-down icon fonts (the theme's full fonts never
 fetched), no critical or serious axe-core violation, explorers that respond and stay readable in
-dark mode, and the page weight budget (every file fetched, explorers live, gzip). A screenshot of
-each page and theme goes to ``_build/screenshots/``. Times (DOM ready, explorer live) are
-measured by benchmarks/bench_site.py, not asserted here.
+dark mode, and the page weight budget (every file fetched, explorers live, gzip). A full-page
+screenshot of each page and theme goes to ``_build/screenshots/`` and is checked for what a reader
+sees there: the whole page, styled (text in the theme's column), in its theme's colours, each
+explorer's cells drawn. Times (DOM ready, explorer live) are measured by benchmarks/bench_site.py,
+not asserted here.
 
 The widget host (_assets/widget-host.js) draws each explorer as soon as the page is parsed: a
 placeholder about as tall as the explorer holds its place until then (within PLACEHOLDER_JUMP_PX),
@@ -19,8 +21,9 @@ and a reader who arrives by keyboard or at an #anchor finds the explorer live. A
 like a widget page checks the host's side of anywidget's contract (render, get/set/on/off/
 save_changes, _css once, one model per widget) and its message for a widget it cannot draw.
 Static checks of the built HTML: no repeated ``<script>``, the widget host on widget pages only,
-no asset named on another origin, launch buttons derived from the ``repository`` setting of
-_config.yml, and the .ipynb / .md downloads (Binder: test_toolchain.py).
+no asset named on another origin, one Colab and one Binder button on each notebook page opening
+that very notebook in the ``repository`` of _config.yml, and the .ipynb / .md downloads (what
+Binder installs: test_toolchain.py).
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import jupytext
 import nbformat
+import numpy as np
 import pytest
+from PIL import Image
 
 from booksite import (LOCAL_HOSTS, RULE_PAGES, WIDGET_VIEW_SELECTOR, bring_explorers_in, contrast, file_sizes,
                       settle, toc_pages)
@@ -106,6 +111,24 @@ COLLECT = r"""
 }
 """
 
+# Where the full-page screenshot's pixels come from (CSS px, page coordinates): the device pixel
+# ratio, the document's height, and the box of each cell of each explorer.
+SHOT_LAYOUT = r"""
+() => {
+  const box = (el) => {
+    const r = el.getBoundingClientRect();
+    return { left: r.left + window.scrollX, top: r.top + window.scrollY, width: r.width, height: r.height };
+  };
+  return {
+    scale: window.devicePixelRatio,
+    height: document.documentElement.scrollHeight,
+    explorers: Array.from(document.querySelectorAll('.gradlib-explorer'), (root) => ({
+      rule: root.dataset.rule, cells: Array.from(root.querySelectorAll('.ge-cell'), box),
+    })),
+  };
+}
+"""
+
 AXE_RUN = """
 async () => {
   const result = await axe.run(document, { resultTypes: ['violations'] });
@@ -141,6 +164,7 @@ class Visit:
     axe: list[dict]
     screenshot: Path | None
     explorers: list[dict] = field(default_factory=list)
+    shot_layout: dict = field(default_factory=dict)  # SHOT_LAYOUT, plus the viewport, as the screenshot was taken
 
     @property
     def serious_violations(self) -> list[str]:
@@ -168,12 +192,13 @@ def visits(book_site, node_modules, screenshot_dir):
                 name = page_path.removesuffix(".html").replace("/", "__")
                 shot = screenshot_dir / f"{name}-{theme}.png"
                 page.evaluate("window.scrollTo(0, 0)")  # sticky header and sidebars at the top
+                shot_layout = {**page.evaluate(SHOT_LAYOUT), "viewport": page.viewport_size}
                 page.screenshot(path=str(shot), full_page=True)
                 cache[key] = Visit(
                     page_path, theme, list(page.console_errors), list(page.failed_requests),
                     list(page.blocked_requests), list(page.requests), dict(page.initial_files),
                     dict(page.files), page.explorers_in_view_ms, page.widgets_ready_ms, dom, axe, shot,
-                    explorers,
+                    explorers, shot_layout,
                 )
             finally:
                 page.context.close()
@@ -262,11 +287,56 @@ def test_axe_reports_no_critical_or_serious_violation(visits, book_page):
         assert visits(book_page, theme).serious_violations == [], f"axe-core, {theme} theme"
 
 
+# What a screenshot shows, in grey levels (0-255, Pillow's "L"). Measured on this book: the background
+# is 255 (light) or 18 (dark); 4-15 % of a page is ink; below the first screen the left tenth of a
+# page holds under 0.6 % ink, where an unstyled page (text from the window's edge) holds 10 %.
+INK_STEP = 48  # a pixel this much lighter or darker than the background is ink: text, rules, figures
+LIGHT_BACKGROUND = 0.85 * 255  # the light theme's background is lighter than this,
+DARK_BACKGROUND = 0.2 * 255  # the dark theme's darker than this
+MIN_INK = 0.01  # share of the page that is ink, at least
+MAX_MARGIN_INK = 0.02  # share of the left tenth that is ink below the first screen, at most
+
+
+def _device_px(box: dict, scale: float) -> tuple[slice, slice]:
+    """The rows and columns of a screenshot a CSS box (SHOT_LAYOUT) covers, 2 px in from its edges."""
+    top, left = round(box["top"] * scale) + 2, round(box["left"] * scale) + 2
+    return (slice(top, round((box["top"] + box["height"]) * scale) - 2),
+            slice(left, round((box["left"] + box["width"]) * scale) - 2))
+
+
 @pytest.mark.browser
-def test_screenshot_of_each_page(visits, book_page):
+def test_screenshot_shows_the_whole_page_styled_in_its_theme(visits, book_page):
+    """The full-page screenshot of each theme (taken by ``visits``) as a reader would see it: as wide
+    as the window and as tall as the document (nothing clipped, nothing wider than the window); the
+    background light in the light theme and dark in the dark one; text and figures drawn; the text
+    set in the theme's column (the left tenth of the page bare below the first screen, which an
+    unstyled page's is not); and every cell of every explorer drawn, something on its fill."""
     for theme in ("light", "dark"):
-        shot = visits(book_page, theme).screenshot
-        assert shot.is_file() and shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        visit = visits(book_page, theme)
+        layout, where = visit.shot_layout, f"{book_page}, {theme} theme"
+        scale = layout["scale"]
+        with Image.open(visit.screenshot) as image:
+            grey = np.asarray(image.convert("L"))
+        height, width = grey.shape
+        assert width == round(layout["viewport"]["width"] * scale), f"{where}: {width} px wide"
+        assert abs(height - layout["height"] * scale) <= 1, (
+            f"{where}: {height} px tall, the document {layout['height']} px")
+        background = int(np.bincount(grey[::4].ravel(), minlength=256).argmax())
+        if theme == "light":
+            assert background > LIGHT_BACKGROUND, f"{where}: background grey {background}"
+        else:
+            assert background < DARK_BACKGROUND, f"{where}: background grey {background}"
+        ink = np.abs(grey.astype(np.int16) - background) > INK_STEP
+        assert ink.mean() > MIN_INK, f"{where}: {ink.mean():.1%} of the page differs from the background"
+        margin = ink[round(layout["viewport"]["height"] * scale):, : width // 10].mean()
+        assert margin < MAX_MARGIN_INK, f"{where}: {margin:.1%} ink in the left margin: is the page styled?"
+        assert bool(layout["explorers"]) == bool(visit.dom["widgetViews"]), f"{where}: explorers in the screenshot"
+        for explorer in layout["explorers"]:
+            cells = [grey[_device_px(cell, scale)] for cell in explorer["cells"]]
+            spreads = [int(cell.max()) - int(cell.min()) if cell.size else 0 for cell in cells]
+            assert spreads, f"{where}: the {explorer['rule']} explorer has no cells"
+            blank = sum(spread <= INK_STEP for spread in spreads)
+            assert blank == 0, f"{where}: {blank} of {len(spreads)} cells of the {explorer['rule']} explorer are blank"
 
 
 def _gzip_bytes(files: dict[str, Path]) -> int:
@@ -563,15 +633,18 @@ def test_widget_host_keeps_anywidgets_contract(open_page, site_url):
 
 
 class _Tags(HTMLParser):
-    """Collects <script> and <a> tags (attributes, and inline script bodies), and the URLs of the
-    files a page loads by itself (script, stylesheet or preload links, images, media)."""
+    """Collects <script> and <a> tags (attributes, and inline script bodies), the <a> tags of the
+    theme's launch menu (``.dropdown-launch-buttons``), and the URLs of the files a page loads by
+    itself (script, stylesheet or preload links, images, media)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.scripts: list[dict] = []
         self.links: list[dict] = []
+        self.launch_links: list[dict] = []
         self.assets: list[str] = []
         self._in_script: dict | None = None
+        self._launch_divs = 0  # <div>s open inside the launch menu (0: outside it)
 
     def handle_starttag(self, tag, attrs):
         attributes = {name: value or "" for name, value in attrs}
@@ -579,11 +652,15 @@ class _Tags(HTMLParser):
             self.assets.append(attributes["src"])
         if tag == "link" and attributes.get("rel") in ("stylesheet", "preload", "modulepreload", "icon"):
             self.assets.append(attributes.get("href", ""))
+        if tag == "div" and (self._launch_divs or "dropdown-launch-buttons" in attributes.get("class", "").split()):
+            self._launch_divs += 1
         if tag == "script":
             self._in_script = {**attributes, "body": ""}
             self.scripts.append(self._in_script)
         elif tag == "a":
             self.links.append(attributes)
+            if self._launch_divs:
+                self.launch_links.append(attributes)
 
     def handle_data(self, data):
         if self._in_script is not None:
@@ -592,6 +669,8 @@ class _Tags(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "script":
             self._in_script = None
+        elif tag == "div" and self._launch_divs:
+            self._launch_divs -= 1
 
 
 def tags(book_html: Path, book_page: str) -> _Tags:
@@ -637,27 +716,52 @@ def test_built_pages_name_no_other_origin(book_html, book_page):
     assert [url for url in assets if urlsplit(url).scheme or url.startswith("//")] == []
 
 
-def _expected_launch_urls(book_config: dict, notebook: str) -> dict[str, str]:
+def _colab_opens(href: str) -> tuple[str, str, str, str] | None:
+    """(owner, name, branch, path) of the GitHub notebook a Colab link opens: Colab reads
+    ``/github/<owner>/<name>/blob/<branch>/<path>``."""
+    found = re.fullmatch(r"/github/([^/]+)/([^/]+)/blob/([^/]+)/(.+)", unquote(urlsplit(href).path))
+    return found.groups() if found else None
+
+
+def _binder_opens(href: str) -> tuple[str, str, str, str] | None:
+    """(owner, name, ref, path) of what a Binder link opens: BinderHub builds ``/v2/gh/<owner>/<name>/<ref>``
+    and opens ``labpath``, or ``urlpath`` (a Jupyter server path: tree/, notebooks/, lab/tree/, doc/tree/)."""
+    parts = urlsplit(href)
+    found = re.fullmatch(r"/v2/gh/([^/]+)/([^/]+)/([^/]+)/?", unquote(parts.path))
+    query = parse_qs(parts.query)
+    server_path = query.get("urlpath", [""])[0]
+    opened = query.get("labpath") or re.findall(r"^/?(?:lab/tree|doc/tree|tree|notebooks)/(.+)", server_path)
+    return (*found.groups(), opened[0]) if found and opened else None
+
+
+LAUNCH_SERVICES = {"Colab": ("colab_url", _colab_opens), "Binder": ("binderhub_url", _binder_opens)}
+
+
+def test_launch_buttons_open_this_notebook_in_colab_and_binder(book_html, book_config, book_root, book_page):
+    """A page built from a notebook has one Colab and one Binder button in the theme's launch menu
+    (titled "Launch on ..."), each on the host _config.yml names, opening the page's own notebook in
+    the ``repository`` (url and branch) of _config.yml: its path, taken from the repository's root,
+    is that .ipynb file. Binder builds from binder/requirements.txt (what it installs:
+    tests/tooling/test_toolchain.py). A page built from Markdown has no launch button."""
+    links = tags(book_html, book_page).launch_links
+    notebook = (book_root / book_page).with_suffix(".ipynb")
+    if not notebook.is_file():
+        assert links == [], f"{book_page} is not a notebook but has launch buttons"
+        return
+    services = [re.sub(r"^Launch on ", "", link.get("title", "")) for link in links]
+    assert sorted(services) == sorted(LAUNCH_SERVICES), f"{book_page}: launch buttons {services}"
     repository = book_config["repository"]
-    owner, name = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)/?", repository["url"]).groups()
-    branch = repository.get("branch", "main")
-    path = f"{repository.get('path_to_book', '').strip('/')}/{notebook}".lstrip("/")
-    launch = book_config["launch_buttons"]
-    ui = {"classic": "tree", "jupyterlab": "lab/tree"}[launch.get("notebook_interface", "classic")]
-    return {
-        "Colab": f"{launch['colab_url'].rstrip('/')}/github/{owner}/{name}/blob/{branch}/{path}",
-        "Binder": f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{owner}/{name}/{branch}?urlpath={ui}/{path}",
-    }
-
-
-@pytest.mark.parametrize("chapter", [p for p in toc_pages() if p.startswith("chapters/")],
-                         ids=lambda p: p.removesuffix(".html"))
-def test_launch_buttons_open_this_notebook_in_colab_and_binder(book_html, book_config, chapter):
-    notebook = chapter.removesuffix(".html") + ".ipynb"
-    hrefs = [link.get("href", "") for link in tags(book_html, chapter).links]
-    for service, url in _expected_launch_urls(book_config, notebook).items():
-        assert url in hrefs, f"no {service} launch button for {notebook} (expected {url})"
-    assert book_config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    owner, name = urlsplit(repository["url"]).path.strip("/").removesuffix(".git").split("/")
+    root = book_root.joinpath(*[".."] * len(Path(repository.get("path_to_book", "")).parts))
+    for service, link in zip(services, links):
+        setting, opens = LAUNCH_SERVICES[service]
+        href, host = urlsplit(link["href"]), urlsplit(book_config["launch_buttons"][setting])
+        assert (href.scheme, href.netloc) == (host.scheme, host.netloc), f"{service} button: {link['href']}"
+        opened = opens(link["href"])
+        assert opened, f"the {service} button opens no notebook: {link['href']}"
+        assert opened[:3] == (owner, name, repository["branch"]), f"{service} button: {link['href']}"
+        assert (root / opened[3]).resolve() == notebook.resolve(), f"{service} button opens {opened[3]}"
+    assert (root / "binder" / "requirements.txt").is_file(), "Binder would find no environment file"
 
 
 def _download_links(book_html: Path, book_page: str) -> dict[str, Path]:
