@@ -41,7 +41,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from booksite import (LOCAL_HOSTS, RULE_PAGES, WIDGET_VIEW_SELECTOR, bring_explorers_in, contrast, file_sizes,
+from booksite import (LOCAL_HOSTS, RULE_PAGES, WIDGET_VIEW_SELECTOR, contrast, file_sizes,
                       settle, toc_pages)
 
 pytestmark = pytest.mark.book
