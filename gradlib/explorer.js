@@ -36,7 +36,6 @@ export function shapeOf(spec, name, shapes) { return arrayOf(spec, name).dims.ma
 const label = (spec, name) => arrayOf(spec, name).label || name;
 const entryText = (text, index) => `${text}[${index.join(",")}]`;
 
-
 // Every way to bind a term's letters for target entry `entry`: {letter: index}, the output letters
 // fixed by the entry, the summed ones running over their dims (term.output and term.summed come from
 // structure.Term, the one split of a term's letters). `operandIndex` is operand k's entry in a binding.

@@ -152,29 +152,28 @@ def _softmax_rows(v: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _einsum(pattern: str, ops: list[np.ndarray], shape: Index) -> np.ndarray:
+def _einsum(term: Term, ops: list[np.ndarray], shape: Index) -> np.ndarray:
     """np.einsum, plus broadcasting: an output letter no operand has (b1 in "h->nh") repeats the value."""
-    inputs, output = pattern.split("->")
-    kept = "".join(c for c in output if c in inputs)
-    value = np.einsum(f"{inputs}->{kept}", *ops)
-    if kept == output:
+    kept = "".join(c for c in term.output if any(c in letters for letters in term.inputs))
+    value = np.einsum(f"{','.join(term.inputs)}->{kept}", *ops)
+    if kept == term.output:
         return value
-    value = value.reshape([value.shape[kept.index(c)] if c in kept else 1 for c in output])
+    value = value.reshape([value.shape[kept.index(c)] if c in kept else 1 for c in term.output])
     return np.broadcast_to(value, shape).copy()
 
 
 #: fn name -> how a term's value (of the target's ``shape``) is computed from its operands (the
 #: view's twin: ``FUNCTIONS`` in explorer.js).
-FUNCTIONS: dict[str, Callable[[str, list[np.ndarray], Index], np.ndarray]] = {
+FUNCTIONS: dict[str, Callable[[Term, list[np.ndarray], Index], np.ndarray]] = {
     "product": _einsum,
-    "softmax": lambda pattern, ops, shape: _softmax(ops[0]),
-    "tanh": lambda pattern, ops, shape: np.tanh(ops[0]),
-    "relu": lambda pattern, ops, shape: np.maximum(ops[0], 0.0),
-    "relu_mask": lambda pattern, ops, shape: ops[0] * (ops[1] > 0),
-    "softmax_rows": lambda pattern, ops, shape: _softmax_rows(ops[0]),
-    "jacobian_linear": lambda pattern, ops, shape: ops[0].copy(),
-    "jacobian_tanh": lambda pattern, ops, shape: np.diag(1.0 - ops[0] ** 2),
-    "jacobian_softmax": lambda pattern, ops, shape: np.diag(ops[0]) - np.outer(ops[0], ops[0]),
+    "softmax": lambda term, ops, shape: _softmax(ops[0]),
+    "tanh": lambda term, ops, shape: np.tanh(ops[0]),
+    "relu": lambda term, ops, shape: np.maximum(ops[0], 0.0),
+    "relu_mask": lambda term, ops, shape: ops[0] * (ops[1] > 0),
+    "softmax_rows": lambda term, ops, shape: _softmax_rows(ops[0]),
+    "jacobian_linear": lambda term, ops, shape: ops[0].copy(),
+    "jacobian_tanh": lambda term, ops, shape: np.diag(1.0 - ops[0] ** 2),
+    "jacobian_softmax": lambda term, ops, shape: np.diag(ops[0]) - np.outer(ops[0], ops[0]),
 }
 
 if tuple(FUNCTIONS) != TERM_FUNCTIONS:
@@ -221,7 +220,7 @@ def evaluate(spec: Spec, given: Mapping[str, np.ndarray]) -> dict[str, np.ndarra
         total = 0.0
         for term in relation.terms:
             ops = [arrays[o] for o in term.operands]
-            value = term.sign * FUNCTIONS[term.fn](term.pattern, ops, spec.shape(relation.target, shapes))
+            value = term.sign * FUNCTIONS[term.fn](term, ops, spec.shape(relation.target, shapes))
             if term.mean_over:
                 value = value / ops[0].shape[term.inputs[0].index(term.mean_over)]
             total = total + value
@@ -241,7 +240,7 @@ def jacobian(spec: Spec, given: Mapping[str, np.ndarray], wrt: str) -> tuple[np.
     relation = next((r for r in spec.relations if r.target == f"d{wrt}"), None)
     if not spec.output or upstream is None or relation is None:
         raise rule_error("structure", f"{spec.rule} has no Jacobian view of {wrt!r}; it has one for "
-                                f"{', '.join(name for name, _ in spec.jacobian_notes) or 'no input'}")
+                                      f"{', '.join(name for name, _ in spec.jacobian_notes) or 'no input'}")
     shapes = _shapes_of(spec, given)
     rows, cols = spec.shape(upstream, shapes), spec.shape(wrt, shapes)
     pattern = np.zeros((int(np.prod(rows)), int(np.prod(cols))), dtype=bool)
@@ -289,7 +288,6 @@ def random_values(rule: str, seed: int | None = None) -> dict[str, np.ndarray]:
                 magnitude = rng.uniform(0.2, 1.9, size=shape)
                 values[array.name] = np.round(magnitude * rng.choice([-1.0, 1.0], size=shape), 2)
     return values
-
 
 
 def as_dict(spec: Spec) -> dict[str, Any]:
