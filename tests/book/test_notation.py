@@ -120,12 +120,18 @@ def test_the_example_index_is_i_and_a_row_is_X_i_colon(path):
 
 def test_the_symbol_table_lists_every_symbol():
     table = section(prose(ROOT / "chapters" / "00_conventions.ipynb"), "## Symbols")
-    first_column = " ".join(re.findall(r"^\| (.+?) \|", table, re.M))
-    for symbol in ["$t$", "$i$", "$N$", "$C$", "$G = ", "$R = ", "$r = ", r"$X_{i,:}$", r"$\theta, \hat y, y$",
-                   r"$\Theta, \hat Y, Y$", "$A$", "$J$", r"$\mathbf{J}$", r"$\odot$", r"$\mathrm{d}X$",
-                   r"\langle U, V \rangle", r"$\gamma, \beta, \hat X$"]:
+    rows = re.findall(r"^\| (.+?) \| (.+?) \|", table, re.M)
+    first_column = " ".join(symbol for symbol, _ in rows)
+    for symbol in ["$L$", r"$\mathbf{J}$", "$M$", "$t$", "$i$", "$N$", "$C$", "$G = ", "$R = ", "$r = ",
+                   r"$X_{i,:}$", r"$\theta, p, e_t$", r"$\Theta, P, T$", r"$\mathcal{T}$", r"$\odot$",
+                   r"$\mathrm{d}X$", r"\langle U, V \rangle", r"$\gamma, \beta, \hat X$", r"$\eta$",
+                   r"$\delta$", "$h$", r"$\epsilon$", r"$\varepsilon_{\text{mach}}$", r"$\alpha$"]:
         assert symbol in first_column, f"the conventions page's symbol table lacks {symbol}"
-    assert "(ch. 2 uses $n$)" not in table
+    symbols = [re.findall(r"\$([^$]+)\$", symbol) for symbol, _ in rows]
+    single = [s[0] for s in symbols if len(s) == 1]
+    assert len(single) == len(set(single)), "a symbol has two rows of the table"
+    for old in ("$J$", "$A$", "$T$", r"$\hat y$", "$s = "):
+        assert old not in first_column, f"{old} has no role of its own any more"
 
 
 # --- indices of code and figures; one set of sizes per chapter ----------------------------------
