@@ -4,8 +4,10 @@ The true class is ``t`` and never a running index; ``k`` is never the true class
 index is ``i`` and row ``i`` of a matrix is written ``X_{i,:}``; code and figure indices say they
 count from 0; one set of sizes per chapter across text, figure and explorer; every exercise
 solution with code checks its answer with ``check_gradient`` and asserts it, so a wrong solution
-fails the build. Text inside "A note on the notes" boxes is exempt from the letter rules: it
-quotes the notes' own letters on purpose.
+fails the build. One letter per role (issue 19): the loss is L everywhere, M is chapter 1's matrix,
+p/P and e_t/T are softmax cross-entropy's probabilities and targets, y/Y are never a target, 𝒯 is
+chapter 3's array, N the batch size, and ε's roles are split. The notes' own letters are quoted only
+on the errata page (appendix/errata.md), where no chapter-page rule applies.
 """
 from __future__ import annotations
 
@@ -24,7 +26,6 @@ CHAPTERS = [p for p in NOTEBOOKS if re.match(r"0[1-7]_", p.name)]
 RULE = {"01_jacobian": "jacobian", "02_softmax_xent": "softmax_xent", "03_matvec": "matvec",
         "04_vecmat": "vecmat", "05_matmul": "matmul", "06_broadcast_add": "broadcast_add",
         "07_broadcast_mul": "broadcast_mul"}
-NOTE = re.compile(r":::\{admonition\} A note on the notes.*?\n:::", re.S)
 ids = lambda p: p.stem  # noqa: E731
 
 
@@ -33,8 +34,8 @@ def cells(path: Path) -> list:
 
 
 def prose(path: Path) -> str:
-    """The markdown of a notebook without its "A note on the notes" boxes (they quote the notes)."""
-    return "\n\n".join(NOTE.sub("", c.source) for c in cells(path) if c.cell_type == "markdown")
+    """The markdown of a notebook."""
+    return "\n\n".join(c.source for c in cells(path) if c.cell_type == "markdown")
 
 
 def math(text: str) -> list[str]:
