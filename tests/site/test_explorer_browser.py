@@ -129,7 +129,7 @@ def set_slider(root, dim: str, value: int) -> None:
 
 
 @pytest.mark.book
-@pytest.mark.parametrize("book_page", [p for p in RULE_PAGES if not p.startswith("chapters/08_")],  # 08: below
+@pytest.mark.parametrize("book_page", [p for p in RULE_PAGES if not p.startswith("chapters/09_")],  # 08: below
                          ids=lambda p: p.removesuffix(".html"))
 def test_explorer_on_the_static_page(open_page, book_html, book_page):
     rule = rule_of(book_page)
@@ -211,7 +211,7 @@ def test_softmax_xent_class_slider(open_page, book_page):
 
 # --------------------------------------------------------------------------- chapter 8: the backward pass
 
-MLP_PAGES = [p for p in toc_pages() if p.startswith("chapters/08_")]
+MLP_PAGES = [p for p in toc_pages() if p.startswith("chapters/09_")]
 
 # The stepper: which step is shown, what it says, which panels it frames, and its buttons.
 STEP = """(root) => ({
