@@ -24,12 +24,13 @@ and each bias gradient is the column sum of its layer's upstream gradient (chapt
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Callable
 
 import numpy as np
 
 from gradlib import broadcast_add, matmul, softmax_xent
-from gradlib._validate import as_float_array, mismatch, rule_error
+from gradlib._validate import Checked, as_class_index, as_float_array, as_matrix, is_int, mismatch, rule_error, validated
 
 RULE = "mlp"
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -42,15 +43,15 @@ def init(D: int, H: int, C: int, *, seed: int = 0) -> dict[str, np.ndarray]:
     behind a ReLU, which zeroes about half of its inputs.
     """
     for name, size in (("D", D), ("H", H), ("C", C)):
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        if not is_int(size) or size < 1:
             raise rule_error(RULE, f"{name} must be a positive int, got {size!r}")
     rng = np.random.default_rng(seed)
     return {"W1": rng.normal(0.0, np.sqrt(2.0 / D), size=(D, H)), "b1": np.zeros(H),
             "W2": rng.normal(0.0, np.sqrt(2.0 / H), size=(H, C)), "b2": np.zeros(C)}
 
 
-def _params(params: Any) -> tuple[np.ndarray, ...]:
-    """(W1, b1, W2, b2), checked: present, float, finite, and shapes (D, H), (H,), (H, C), (C,); a bias
+def _params(params: Any) -> dict[str, np.ndarray]:
+    """W1, b1, W2, b2, checked: present, float, finite, and shapes (D, H), (H,), (H, C), (C,); a bias
     may also be a (1, H) or (1, C) row, and its gradient then comes back as a row."""
     if not isinstance(params, dict):
         raise rule_error(RULE, f"params must be a dict with keys {', '.join(PARAMS)}, got {type(params).__name__}")
@@ -58,45 +59,39 @@ def _params(params: Any) -> tuple[np.ndarray, ...]:
     if missing:
         raise rule_error(RULE, f"params is missing {', '.join(missing)}; it needs {', '.join(PARAMS)} "
                          f"(got keys {', '.join(map(str, params)) or 'none'})")
-    W1 = as_float_array(RULE, "W1", params["W1"], ndim=(2,))
-    b1 = as_float_array(RULE, "b1", params["b1"], ndim=(1, 2))
-    W2 = as_float_array(RULE, "W2", params["W2"], ndim=(2,))
-    b2 = as_float_array(RULE, "b2", params["b2"], ndim=(1, 2))
-    for name, array in (("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2)):
-        if array.size == 0:
-            raise rule_error(RULE, f"{name} is empty (shape {array.shape})")
+    W1, W2 = as_matrix(RULE, "W1", params["W1"]), as_matrix(RULE, "W2", params["W2"])
     H, C = W1.shape[1], W2.shape[1]
-    if b1.shape not in ((H,), (1, H)):
-        raise mismatch(RULE, "b1", b1.shape, "W1", W1.shape, f"b1 needs one entry per column of W1, ({H},) or (1, {H})")
-    if W2.shape[0] != W1.shape[1]:
+    if W2.shape[0] != H:
         raise mismatch(RULE, "W2", W2.shape, "W1", W1.shape, "W2 needs one row per hidden unit (column of W1)")
-    if b2.shape not in ((C,), (1, C)):
-        raise mismatch(RULE, "b2", b2.shape, "W2", W2.shape, f"b2 needs one entry per column of W2, ({C},) or (1, {C})")
-    return W1, b1, W2, b2
+    checked = {"W1": W1, "W2": W2}
+    for name, weights, size in (("b1", W1, H), ("b2", W2, C)):
+        bias = as_float_array(RULE, name, params[name], ndim=(1, 2))
+        if bias.shape not in ((size,), (1, size)):
+            raise mismatch(RULE, name, bias.shape, f"W{name[1]}", weights.shape,
+                           f"{name} needs one entry per column of W{name[1]}, ({size},) or (1, {size})")
+        checked[name] = bias
+    return {name: checked[name] for name in PARAMS}
 
 
-def _inputs(params: Any, X: Any) -> tuple[np.ndarray, ...]:
-    W1, b1, W2, b2 = _params(params)
-    X = as_float_array(RULE, "X", X, ndim=(2,))
-    if X.size == 0:
-        raise rule_error(RULE, f"X is empty (shape {X.shape}); it needs at least one example (row)")
-    if X.shape[1] != W1.shape[0]:
-        raise mismatch(RULE, "X", X.shape, "W1", W1.shape, "X needs one column per row of W1 (D)")
-    return X, W1, b1, W2, b2
+def _inputs(params: Any, X: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    params = _params(params)
+    X = as_matrix(RULE, "X", X)
+    if X.shape[1] != params["W1"].shape[0]:
+        raise mismatch(RULE, "X", X.shape, "W1", params["W1"].shape, "X needs one column per row of W1 (D)")
+    return params, X
 
 
-def _classes(t: Any, N: int, C: int) -> np.ndarray:
-    """t as an (N,) integer array of classes 0..C-1 (floats and booleans are refused)."""
-    array = np.asarray(t)
-    if array.dtype.kind not in "iu":
-        raise rule_error(RULE, f"t must be integer class indices of shape ({N},), got dtype {array.dtype} "
-                         f"shape {array.shape}")
-    if array.shape != (N,):
-        raise rule_error(RULE, f"t is {array.shape} but X has {N} rows; t needs one class per row, shape ({N},)")
-    bad = np.flatnonzero((array < 0) | (array >= C))
-    if bad.size:
-        raise rule_error(RULE, f"t[{bad[0]}]={array[bad[0]]} is out of range 0..{C - 1} for W2 with {C} classes")
-    return array
+def _network(params: Any, X: Any, t: Any) -> Checked:
+    """The checks of forward, backward and trace: (params, X) as above and t, N class indices below C."""
+    params, X = _inputs(params, X)
+    N, C = X.shape[0], params["W2"].shape[1]
+    if np.shape(t) != (N,):
+        raise rule_error(RULE, f"t is {np.shape(t)} but X has {N} rows; t needs one class per row, shape ({N},)")
+    return (params, X, as_class_index(RULE, t, C, (N, C))), None
+
+
+def _network_without_classes(params: Any, X: Any) -> Checked:
+    return _inputs(params, X), None
 
 
 def relu(A: np.ndarray) -> np.ndarray:
@@ -105,15 +100,16 @@ def relu(A: np.ndarray) -> np.ndarray:
     return np.where(np.real(A) > 0, A, 0.0)
 
 
-def _logits(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray) -> np.ndarray:
+def _logits(p: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
     """L = relu(X W1 + b1) W2 + b2, shape (N, C)."""
-    return broadcast_add.forward(matmul.forward(relu(broadcast_add.forward(matmul.forward(X, W1), b1)), W2), b2)
+    hidden = relu(broadcast_add.forward(matmul.forward(X, p["W1"]), p["b1"]))
+    return broadcast_add.forward(matmul.forward(hidden, p["W2"]), p["b2"])
 
 
+@validated(_network)
 def trace(params: Any, X: Any, t: Any) -> dict[str, np.ndarray]:
-    """Every array of one forward and one backward pass, by name (what chapter 8 and its explorer show)."""
-    X, W1, b1, W2, b2 = _inputs(params, X)
-    t = _classes(t, X.shape[0], W2.shape[1])
+    """Every array of one forward and one backward pass, by name (what chapter 9 and its explorer show)."""
+    W1, b1, W2, b2 = (params[name] for name in PARAMS)
     # forward
     Z1 = matmul.forward(X, W1)                       # ch 5: Z1 = X W1
     A = broadcast_add.forward(Z1, b1)                # ch 6: A = Z1 + b1 (b1 added to every row)
@@ -131,11 +127,10 @@ def trace(params: Any, X: Any, t: Any) -> dict[str, np.ndarray]:
             "dA": dA, "db1": db1, "dW1": dW1, "dX": dX}
 
 
+@validated(_network)
 def forward(params: Any, X: Any, t: Any) -> float:
     """The mean softmax cross-entropy J of the logits L = relu(X W1 + b1) W2 + b2 against classes t."""
-    X, W1, b1, W2, b2 = _inputs(params, X)
-    t = _classes(t, X.shape[0], W2.shape[1])
-    J = softmax_xent.forward(_logits(X, W1, b1, W2, b2), t)
+    J = softmax_xent.forward(_logits(params, X), t)
     return float(J) if np.isrealobj(J) else J  # complex only under the checker's complex step
 
 
@@ -145,6 +140,66 @@ def backward(params: Any, X: Any, t: Any) -> dict[str, np.ndarray]:
     return {name: arrays[f"d{name}"] for name in PARAMS}
 
 
+@validated(_network_without_classes)
 def predict(params: Any, X: Any) -> np.ndarray:
     """The class with the largest logit for each row of X, shape (N,)."""
-    return np.argmax(_logits(*_inputs(params, X)), axis=1)
+    return np.argmax(_logits(params, X), axis=1)
+
+
+class BackwardReport(dict):
+    """``check_backward``'s answer: parameter name -> CheckResult, shown in a notebook as one table."""
+
+    def _rows(self) -> list[list[str]]:
+        return [[name, str(result.analytic.shape), "PASS" if result else "FAIL", f"{result.max_rel_error:.1e}",
+                 result.diagnosis or ("" if result else "no pattern found: compare the tables of this check")]
+                for name, result in self.items()]
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{name} {shape}: {verdict} (max rel error {error}){'; ' + why if why else ''}"
+                         for name, shape, verdict, error, why in self._rows())
+
+    def _repr_html_(self) -> str:
+        from gradlib.display import table_html
+        return table_html(["parameter", "shape", "check", "max rel error", "diagnosis"], self._rows())
+
+
+def check_backward(backward: Callable[..., Any], *, N: int = 6, D: int = 4, H: int = 5, C: int = 3,
+                   seed: int = 0) -> BackwardReport:
+    """Check a hand-written ``backward(params, X, t)`` of this network, one parameter at a time.
+
+    Parameters from ``init(D, H, C, seed=seed)`` (biases made nonzero, so a forgotten bias shows),
+    N examples X and classes t from the same seed. Returns {"W1", "b1", "W2", "b2"} -> the
+    :func:`gradlib.check_gradient` of :func:`forward` w.r.t. that parameter against the gradient
+    ``backward`` returned, each with check_gradient's own ``diagnosis`` of a slip. A gradient missing
+    or of the wrong shape, or a ``backward`` that is not a function, is a GradlibError.
+    """
+    from gradlib.checker import check_gradient
+    from gradlib.diagnosis import shape_hint
+
+    who = "check_backward"
+    if not callable(backward):
+        raise rule_error(who, f"backward must be a function backward(params, X, t) -> dict of gradients, "
+                         f"got {type(backward).__name__}")
+    for name, size in (("N", N), ("seed", seed)):
+        if not is_int(size) or size < (1 if name == "N" else 0):
+            raise rule_error(who, f"{name} must be a {'positive' if name == 'N' else 'non-negative'} int, got {size!r}")
+    params = init(D, H, C, seed=seed)
+    rng = np.random.default_rng(seed)
+    params["b1"], params["b2"] = rng.normal(0.0, 0.5, size=H), rng.normal(0.0, 0.5, size=C)
+    X, t = rng.normal(size=(N, D)), rng.integers(0, C, size=N)
+    grads = backward({k: v.copy() for k, v in params.items()}, X.copy(), t.copy())
+    if not isinstance(grads, Mapping):
+        raise rule_error(who, f"backward must return a dict with keys {', '.join(PARAMS)}, got {type(grads).__name__}")
+    missing = [name for name in PARAMS if name not in grads]
+    if missing:
+        raise rule_error(who, f"backward returned no gradient for {', '.join(missing)}; it needs "
+                         f"{', '.join(PARAMS)} (got keys {', '.join(map(str, grads)) or 'none'})")
+    report = BackwardReport()
+    for name in PARAMS:
+        grad = as_float_array(who, f"d{name}", grads[name])
+        if grad.shape != params[name].shape:
+            raise rule_error(who, f"d{name} is {grad.shape} but {name} is {params[name].shape}; a gradient has its "
+                             f"parameter's shape" + shape_hint(grad.shape, params[name].shape))
+        report[name] = check_gradient(lambda value, name=name: forward({**params, name: value}, X, t),
+                                      params[name], grad)
+    return report
