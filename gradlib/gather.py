@@ -1,4 +1,4 @@
-r"""Picking rows by index, $B = E[\mathrm{idx}]$ (an embedding lookup; chapter 8).
+r"""Picking rows by index, $B = E[\mathrm{idx}]$ (an embedding lookup; chapter 8, the patterns).
 
 Shapes: a table $E \in \mathbb{R}^{V \times D}$ and integer indices $\mathrm{idx} \in \{0, \dots, V-1\}^N$;
 row $n$ of $B \in \mathbb{R}^{N \times D}$ is row $\mathrm{idx}_n$ of $E$, and the upstream

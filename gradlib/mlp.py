@@ -1,4 +1,4 @@
-r"""A two-layer classifier, differentiated with nothing but the book's rules (chapter 8).
+r"""A two-layer classifier, differentiated with nothing but the book's rules (chapter 9).
 
 Row convention of chapters 4-6 (one example per row): for a batch $X \in \mathbb{R}^{N \times D}$
 and integer classes $t \in \{0, \dots, C-1\}^N$,

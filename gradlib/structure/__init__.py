@@ -31,7 +31,7 @@ The same patterns give the Jacobian the rule never builds (:func:`jacobian`): a 
 vector-Jacobian product, ``dW[w] = Σ_u r[u] ∂z[u]/∂W[w]``, so each of its
 products names a row ``u`` (the upstream entry) and holds the Jacobian entry (the other factors).
 
-Chapter 8 chains the rules into a network (:data:`MLP`): relations are evaluated in order, so a
+Chapter 9 chains the rules into a network (:data:`MLP`): relations are evaluated in order, so a
 later one reads the arrays earlier ones computed, and the lights of an entry are what its own step
 reads (one link of the chain, as in every other explorer). Three functions serve it: ``"relu"``,
 ``"relu_mask"`` (dH ⊙ 1[A > 0], chapter 1's diagonal Jacobian) and ``"softmax_rows"`` (a softmax

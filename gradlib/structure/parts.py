@@ -42,7 +42,7 @@ class Array:
 
     ``orientation`` says how a vector is written in the notes (``"row"`` or ``"column"``);
     ``onehot`` names the parameter whose value is the hot entry (softmax_xent's y and t). A one-hot
-    *matrix* (chapter 8's Y, one row per example) has row i hot at class ``i mod C`` (code index),
+    *matrix* (chapter 9's Y, one row per example) has row i hot at class ``i mod C`` (code index),
     and ``onehot`` names the vector of those classes as gradlib takes it (``t``).
     """
 
@@ -125,7 +125,7 @@ class Call:
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a chained spec's pass (chapter 8): what it computes, with which chapter's rule."""
+    """One step of a chained spec's pass (chapter 9): what it computes, with which chapter's rule."""
 
     title: str
     rule: str
