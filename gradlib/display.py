@@ -160,6 +160,8 @@ def check_result_html(result: CheckResult) -> str:
 
 # -- a plain table ---------------------------------------------------------------------------------
 
+_PLAIN_CELL = f"padding:2px 6px;vertical-align:top;border:1px solid rgba(128,128,128,0.5);{_INHERIT}"
+
 def table_html(header: list[str], rows: list[list[Any]]) -> str:
     """``header`` and ``rows`` as an HTML table (cells escaped, numbers right-aligned), coloured by the page."""
     if any(len(row) != len(header) for row in rows):
@@ -168,7 +170,7 @@ def table_html(header: list[str], rows: list[list[Any]]) -> str:
 
     def cell(tag: str, value: Any) -> str:
         align = "right" if isinstance(value, (int, float, np.number)) else "left"
-        return f'<{tag} style="{_CELL};text-align:{align};white-space:normal">{html.escape(str(value))}</{tag}>'
+        return f'<{tag} style="{_PLAIN_CELL};text-align:{align}">{html.escape(str(value))}</{tag}>'
 
     head = "".join(cell("th", h) for h in header)
     body = "".join(f"<tr>{''.join(cell('td', v) for v in row)}</tr>" for row in rows)

@@ -4,8 +4,8 @@ Row convention of chapters 4-6 (one example per row): for a batch $X \in \mathbb
 and integer classes $t \in \{0, \dots, C-1\}^N$,
 
 $$
-A = X W_1 + b_1,\quad H = \mathrm{relu}(A),\quad L = H W_2 + b_2,\quad
-J = \frac1N \sum_{i=1}^N \bigl(\log \textstyle\sum_c e^{L_{ic}} - L_{i t_i}\bigr),
+Z_1 = X W_1 + b_1,\quad H = \mathrm{relu}(Z_1),\quad \Theta = H W_2 + b_2,\quad
+L = \frac1N \sum_{i=1}^N \bigl(\log \textstyle\sum_c e^{\Theta_{ic}} - \Theta_{i t_i}\bigr),
 $$
 
 with $W_1 \in \mathbb{R}^{D \times H}$, $b_1 \in \mathbb{R}^{H}$, $W_2 \in \mathbb{R}^{H \times C}$,
@@ -13,14 +13,14 @@ $b_2 \in \mathbb{R}^{C}$. :func:`backward` runs the chain rule backwards, one ch
 line, each called through its module (so swapping a module for a wrong one changes the result):
 
 $$
-\frac{\partial J}{\partial L} = \frac{\mathrm{softmax}(L) - Y}{N},\
-\frac{\partial J}{\partial W_2} = H^T \frac{\partial J}{\partial L},\
-\frac{\partial J}{\partial H} = \frac{\partial J}{\partial L} W_2^T,\
-\frac{\partial J}{\partial A} = \frac{\partial J}{\partial H} \odot \mathbf 1[A > 0],\
-\frac{\partial J}{\partial W_1} = X^T \frac{\partial J}{\partial A},
+G_\Theta = \frac{\mathrm{softmax}(\Theta) - T}{N},\
+\frac{\partial L}{\partial W_2} = H^T G_\Theta,\
+G_H = G_\Theta W_2^T,\
+G_{Z_1} = G_H \odot \mathbf 1[Z_1 > 0],\
+\frac{\partial L}{\partial W_1} = X^T G_{Z_1},
 $$
 
-and each bias gradient is the column sum of its layer's upstream gradient (chapter 6).
+($T$ the one-hot rows of t) and each bias gradient is the column sum of its layer's upstream gradient (chapter 6).
 """
 from __future__ import annotations
 
@@ -94,14 +94,14 @@ def _network_without_classes(params: Any, X: Any) -> Checked:
     return _inputs(params, X), None
 
 
-def relu(A: np.ndarray) -> np.ndarray:
-    """max(0, A), entry by entry (chapter 1's elementwise map); decided by the real part, so the
+def relu(Z: np.ndarray) -> np.ndarray:
+    """max(0, Z), entry by entry (chapter 1's elementwise map); decided by the real part, so the
     checker's complex steps pass through."""
-    return np.where(np.real(A) > 0, A, 0.0)
+    return np.where(np.real(Z) > 0, Z, 0.0)
 
 
 def _logits(p: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
-    """L = relu(X W1 + b1) W2 + b2, shape (N, C)."""
+    """The logits Theta = relu(X W1 + b1) W2 + b2, shape (N, C)."""
     hidden = relu(broadcast_add.forward(matmul.forward(X, p["W1"]), p["b1"]))
     return broadcast_add.forward(matmul.forward(hidden, p["W2"]), p["b2"])
 
@@ -111,31 +111,31 @@ def trace(params: Any, X: Any, t: Any) -> dict[str, np.ndarray]:
     """Every array of one forward and one backward pass, by name (what chapter 9 and its explorer show)."""
     W1, b1, W2, b2 = (params[name] for name in PARAMS)
     # forward
-    Z1 = matmul.forward(X, W1)                       # ch 5: Z1 = X W1
-    A = broadcast_add.forward(Z1, b1)                # ch 6: A = Z1 + b1 (b1 added to every row)
-    H = relu(A)                                      # ch 1: elementwise map
-    Z2 = matmul.forward(H, W2)                       # ch 5: Z2 = H W2
-    L = broadcast_add.forward(Z2, b2)                # ch 6: the logits
+    XW1 = matmul.forward(X, W1)                        # ch 5: X W1
+    Z1 = broadcast_add.forward(XW1, b1)                # ch 6: Z1 = X W1 + b1 (b1 added to every row)
+    H = relu(Z1)                                       # ch 1: elementwise map
+    HW2 = matmul.forward(H, W2)                        # ch 5: H W2
+    Theta = broadcast_add.forward(HW2, b2)             # ch 6: the logits
     # backward, node by node in reverse
-    dL = softmax_xent.backward(L, t)                 # ch 2, batch form: (softmax(L) - Y) / N, the 1/N of the mean
-    dZ2, db2 = broadcast_add.backward(dL, Z2, b2)    # ch 6: dZ2 = dL; db2 = sum of dL over the batch
-    dH, dW2 = matmul.backward(dZ2, H, W2)            # ch 5: dH = dZ2 W2^T, dW2 = H^T dZ2
-    dA = dH * (A.real > 0)                           # ch 1: relu's Jacobian is diag(1[A > 0]), so r J = r * mask
-    dZ1, db1 = broadcast_add.backward(dA, Z1, b1)    # ch 6: dZ1 = dA; db1 = sum of dA over the batch
-    dX, dW1 = matmul.backward(dZ1, X, W1)            # ch 5: dX = dZ1 W1^T, dW1 = X^T dZ1
-    return {"Z1": Z1, "A": A, "H": H, "Z2": Z2, "L": L, "dL": dL, "db2": db2, "dW2": dW2, "dH": dH,
-            "dA": dA, "db1": db1, "dW1": dW1, "dX": dX}
+    dTheta = softmax_xent.backward(Theta, t)           # ch 2, batch form: (softmax(Theta) - T) / N, the 1/N of the mean
+    dHW2, db2 = broadcast_add.backward(dTheta, HW2, b2)  # ch 6: dHW2 = dTheta; db2 = sum of dTheta over the batch
+    dH, dW2 = matmul.backward(dHW2, H, W2)             # ch 5: dH = dHW2 W2^T, dW2 = H^T dHW2
+    dZ1 = dH * (Z1.real > 0)                           # ch 1: relu's Jacobian is diag(1[Z1 > 0]), so r J = r * mask
+    dXW1, db1 = broadcast_add.backward(dZ1, XW1, b1)   # ch 6: dXW1 = dZ1; db1 = sum of dZ1 over the batch
+    dX, dW1 = matmul.backward(dXW1, X, W1)             # ch 5: dX = dXW1 W1^T, dW1 = X^T dXW1
+    return {"XW1": XW1, "Z1": Z1, "H": H, "HW2": HW2, "Theta": Theta, "dTheta": dTheta, "db2": db2, "dW2": dW2,
+            "dH": dH, "dZ1": dZ1, "db1": db1, "dW1": dW1, "dX": dX}
 
 
 @validated(_network)
 def forward(params: Any, X: Any, t: Any) -> float:
-    """The mean softmax cross-entropy J of the logits L = relu(X W1 + b1) W2 + b2 against classes t."""
-    J = softmax_xent.forward(_logits(params, X), t)
-    return float(J) if np.isrealobj(J) else J  # complex only under the checker's complex step
+    """The mean softmax cross-entropy L of the logits Theta = relu(X W1 + b1) W2 + b2 against classes t."""
+    L = softmax_xent.forward(_logits(params, X), t)
+    return float(L) if np.isrealobj(L) else L  # complex only under the checker's complex step
 
 
 def backward(params: Any, X: Any, t: Any) -> dict[str, np.ndarray]:
-    """dJ/dW1 (D, H), dJ/db1 (H,), dJ/dW2 (H, C), dJ/db2 (C,): the chain of :func:`trace`."""
+    """dL/dW1 (D, H), dL/db1 (H,), dL/dW2 (H, C), dL/db2 (C,): the chain of :func:`trace`."""
     arrays = trace(params, X, t)
     return {name: arrays[f"d{name}"] for name in PARAMS}
 
@@ -196,6 +196,8 @@ def check_backward(backward: Callable[..., Any], *, N: int = 6, D: int = 4, H: i
                          f"{', '.join(PARAMS)} (got keys {', '.join(map(str, grads)) or 'none'})")
     report = BackwardReport()
     for name in PARAMS:
+        if grads[name] is Ellipsis or grads[name] is None:
+            raise rule_error(who, f"d{name} is {grads[name]!r}: not computed yet (it needs shape {params[name].shape})")
         grad = as_float_array(who, f"d{name}", grads[name])
         if grad.shape != params[name].shape:
             raise rule_error(who, f"d{name} is {grad.shape} but {name} is {params[name].shape}; a gradient has its "

@@ -105,10 +105,10 @@ def test_a_dead_unit_gets_no_gradient():
 def test_trace_holds_every_array_of_the_pass():
     p, X, t = problem(3, 4, 2, 5)
     arrays = mlp.trace(p, X, t)
-    np.testing.assert_allclose(arrays["A"], X @ p["W1"] + p["b1"])
-    np.testing.assert_allclose(arrays["H"], np.maximum(arrays["A"], 0))
-    np.testing.assert_allclose(arrays["L"], arrays["H"] @ p["W2"] + p["b2"])
-    np.testing.assert_allclose(arrays["dL"].sum(axis=1), 0, atol=1e-15)  # softmax - onehot sums to 0
+    np.testing.assert_allclose(arrays["Z1"], X @ p["W1"] + p["b1"])
+    np.testing.assert_allclose(arrays["H"], np.maximum(arrays["Z1"], 0))
+    np.testing.assert_allclose(arrays["Theta"], arrays["H"] @ p["W2"] + p["b2"])
+    np.testing.assert_allclose(arrays["dTheta"].sum(axis=1), 0, atol=1e-15)  # softmax - onehot sums to 0
     assert check_gradient(lambda X: mlp.forward(p, X, t), X, arrays["dX"])  # the input gradient too
 
 
@@ -173,10 +173,10 @@ def test_relu_mask_is_applied():
     """The ReLU step matters: without the mask (every unit treated as on) W1's gradient changes."""
     p, X, t = problem(5, 3, 4, 3)
     arrays = mlp.trace(p, X, t)
-    assert np.any(arrays["A"] < 0) and np.any(arrays["A"] > 0)
-    unmasked = X.T @ (arrays["dL"] @ p["W2"].T)
+    assert np.any(arrays["Z1"] < 0) and np.any(arrays["Z1"] > 0)
+    unmasked = X.T @ (arrays["dTheta"] @ p["W2"].T)
     assert not np.allclose(unmasked, arrays["dW1"])
-    np.testing.assert_allclose(arrays["dW1"], X.T @ (arrays["dH"] * (arrays["A"] > 0)))
+    np.testing.assert_allclose(arrays["dW1"], X.T @ (arrays["dH"] * (arrays["Z1"] > 0)))
 
 
 # --- bad input ---------------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def test_check_backward_passes_the_right_pass_and_answers_per_parameter():
 
 
 def test_check_backward_names_the_slip_where_it_is():
-    b1_mean = mlp.check_backward(_slipped("b1", lambda g, tr: tr["dA"].mean(axis=0)))  # N = 6
+    b1_mean = mlp.check_backward(_slipped("b1", lambda g, tr: tr["dZ1"].mean(axis=0)))  # N = 6
     assert [n for n, r in b1_mean.items() if not r] == ["b1"]
     assert b1_mean["b1"].diagnosis.startswith("scaled by 1/6")
     w2_sign = mlp.check_backward(_slipped("W2", lambda g, tr: -g))
@@ -326,7 +326,8 @@ BACKWARD_ERRORS = [
     (_slipped("W1", lambda g, tr: g.T), r"check_backward: dW1 is (5, 4) but W1 is (4, 5); a gradient has its "
                                         r"parameter's shape; it looks transposed"),
     (_slipped("b2", lambda g, tr: g[None, :]), "check_backward: db2 is (1, 3) but b2 is (3,)"),
-    (_slipped("b1", lambda g, tr: tr["dA"]), "check_backward: db1 is (6, 5) but b1 is (5,)"),
+    (_slipped("b1", lambda g, tr: tr["dZ1"]), "check_backward: db1 is (6, 5) but b1 is (5,)"),
+    (_slipped("W2", lambda g, tr: ...), "check_backward: dW2 is Ellipsis: not computed yet (it needs shape (5, 3))"),
 ]
 
 
