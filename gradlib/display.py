@@ -174,8 +174,9 @@ def table_html(header: list[str], rows: list[list[Any]]) -> str:
 
     head = "".join(cell("th", h) for h in header)
     body = "".join(f"<tr>{''.join(cell('td', v) for v in row)}</tr>" for row in rows)
-    return (f'<table class="gradlib-table" style="{_TABLE};font-family:inherit">'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return (f'<div style="max-width:100%;overflow-x:auto"><table class="gradlib-table" '
+            f'style="{_TABLE};font-family:inherit;margin:0.2em 0 0.8em">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def table(header: list[str], rows: list[list[Any]]) -> Any:
