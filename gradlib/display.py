@@ -156,3 +156,30 @@ def check_result_html(result: CheckResult) -> str:
         parts.append(f'<div class="gradlib-window">{html.escape(window_note)}</div>')
     parts.append(f'<div class="gradlib-legend">{legend}</div></div>')
     return "".join(parts)
+
+
+# -- a plain table ---------------------------------------------------------------------------------
+
+_PLAIN_CELL = f"padding:2px 6px;vertical-align:top;border:1px solid rgba(128,128,128,0.5);{_INHERIT}"
+
+def table_html(header: list[str], rows: list[list[Any]]) -> str:
+    """``header`` and ``rows`` as an HTML table (cells escaped, numbers right-aligned), coloured by the page."""
+    if any(len(row) != len(header) for row in rows):
+        raise rule_error("table", f"every row needs {len(header)} cells (one per header), got "
+                         f"{sorted({len(row) for row in rows})}")
+
+    def cell(tag: str, value: Any) -> str:
+        align = "right" if isinstance(value, (int, float, np.number)) else "left"
+        return f'<{tag} style="{_PLAIN_CELL};text-align:{align}">{html.escape(str(value))}</{tag}>'
+
+    head = "".join(cell("th", h) for h in header)
+    body = "".join(f"<tr>{''.join(cell('td', v) for v in row)}</tr>" for row in rows)
+    return (f'<div style="max-width:100%;overflow-x:auto"><table class="gradlib-table" '
+            f'style="{_TABLE};font-family:inherit;margin:0.2em 0 0.8em">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+
+def table(header: list[str], rows: list[list[Any]]) -> Any:
+    """An HTML table for a notebook (a real table on the site, not Markdown's ``| a | b |`` text)."""
+    from IPython.display import HTML
+    return HTML(table_html(header, rows))

@@ -24,7 +24,7 @@ NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 RULE_CHAPTERS = {  # chapter file -> the gradlib module it teaches (and whose explorer it shows)
     "01_jacobian": "jacobian", "02_softmax_xent": "softmax_xent", "03_matvec": "matvec",
     "04_vecmat": "vecmat", "05_matmul": "matmul", "06_broadcast_add": "broadcast_add",
-    "07_broadcast_mul": "broadcast_mul", "08_backprop_mlp": "mlp",
+    "07_broadcast_mul": "broadcast_mul", "09_backprop_mlp": "mlp",
 }
 
 

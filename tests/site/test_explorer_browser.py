@@ -129,7 +129,7 @@ def set_slider(root, dim: str, value: int) -> None:
 
 
 @pytest.mark.book
-@pytest.mark.parametrize("book_page", [p for p in RULE_PAGES if not p.startswith("chapters/08_")],  # 08: below
+@pytest.mark.parametrize("book_page", [p for p in RULE_PAGES if not p.startswith("chapters/09_")],  # 08: below
                          ids=lambda p: p.removesuffix(".html"))
 def test_explorer_on_the_static_page(open_page, book_html, book_page):
     rule = rule_of(book_page)
@@ -209,9 +209,9 @@ def test_softmax_xent_class_slider(open_page, book_page):
     assert view["lit"] == ["y|0"] and "with one class" in view["caption"]
 
 
-# --------------------------------------------------------------------------- chapter 8: the backward pass
+# --------------------------------------------------------------------------- chapter 9: the backward pass
 
-MLP_PAGES = [p for p in toc_pages() if p.startswith("chapters/08_")]
+MLP_PAGES = [p for p in toc_pages() if p.startswith("chapters/09_")]
 
 # The stepper: which step is shown, what it says, which panels it frames, and its buttons.
 STEP = """(root) => ({
@@ -247,7 +247,7 @@ def check_step(root, spec: structure.Spec, shapes: dict[str, int], k: int, point
 @pytest.mark.book
 @pytest.mark.parametrize("book_page", MLP_PAGES, ids=lambda p: p.removesuffix(".html"))
 def test_backward_pass_explorer_on_the_static_page(open_page, book_html, book_page):
-    """Chapter 8's explorer, no kernel: grids, numbers and lights at several shapes (the checks of
+    """Chapter 9's explorer, no kernel: grids, numbers and lights at several shapes (the checks of
     every chapter), then the step buttons walk the backward pass forwards and back."""
     page = open_page(book_page)
     assert [e for e in page.console_errors if e.startswith("uncaught")] == []
@@ -397,7 +397,7 @@ def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
 
 @pytest.mark.parametrize("jupyterlab", ["mlp"], indirect=True)
 def test_backward_pass_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
-    """Chapter 8's explorer with a kernel: gradlib.mlp's numbers, also after a slider move, and the steps."""
+    """Chapter 9's explorer with a kernel: gradlib.mlp's numbers, also after a slider move, and the steps."""
     with lab_explorer(browser, jupyterlab, "mlp") as (page, root, errors):
         spec = structure.spec("mlp")
         check_view(root, spec, spec.default_shapes, points=1)
