@@ -109,7 +109,7 @@ class Evaluator:
         first, second = self(self.x0.copy()), self(self.x0.copy())
         if np.array_equal(first, second):
             return None
-        return (f"f returned {first.ravel()[0]!r} and then {second.ravel()[0]!r} at the same x (shape "
+        return (f"f returned {float(first.ravel()[0])!r} and then {float(second.ravel()[0])!r} at the same x (shape "
                 f"{self.shape}): f is random (dropout with a fresh mask per call, an unseeded "
                 f"generator?); fix its seed and turn dropout off while checking")
 

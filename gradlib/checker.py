@@ -207,8 +207,10 @@ def _directional_check(ev: Evaluator, grad: np.ndarray, method: str, rtol: float
         predicted.append(float(grad.reshape(-1) @ w))
         noise.append(rounding)
     floor = np.array(noise) if atol is None else atol
+    note = "f returned the same value for every step until given a fresh copy of x: does it cache its input?" \
+        if ev.fresh else ""
     result = verdict(np.array(numerical), np.array(predicted), used, RTOL[used] if rtol is None else rtol, floor,
-                     ev.calls, direction_vectors=np.array(units))
+                     ev.calls, note, direction_vectors=np.array(units))
     return _failing(ev, result)
 
 

@@ -49,7 +49,7 @@ def _scaled(c: float, fits) -> str:
     name = _round_factor(c, fits)
     if name == "-1":
         return ("sign flipped: the analytic gradient is minus the numerical one (a minus sign lost or "
-                "one too many, e.g. y - y_hat where y_hat - y belongs?)")
+                "one too many, e.g. e_t - p where p - e_t belongs?)")
     if name is None:
         return (f"scaled by {c:.6g}: the analytic gradient is {c:.6g} times the numerical one everywhere "
                 f"(a constant factor wrong or missing?)")
