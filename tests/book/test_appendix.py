@@ -429,7 +429,8 @@ def test_appendix_is_the_last_part_of_the_toc_and_unnumbered():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     last = toc["parts"][-1]
     assert last["caption"] == "Appendix" and not last.get("numbered", False)
-    assert [c["file"] for c in last["chapters"]] == ["appendix/errata", "appendix/cheatsheet"]
+    assert [c["file"] for c in last["chapters"]] == ["appendix/errata", "appendix/cheatsheet",
+                                                     "appendix/how_auto_decides"]
     for entry in last["chapters"]:
         assert (ROOT / f"{entry['file']}.md").is_file()
 
