@@ -57,7 +57,9 @@ def test_notebook_macros_match_the_site_macros():
     site = CONFIG["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"]
     site = {name: (body, 0) if isinstance(body, str) else (body[0], body[1]) for name, body in site.items()}
     first = read(NOTEBOOKS[0]).cells[0].source
-    defined = {m[0]: (m[2], int(m[1] or 0)) for m in re.findall(r"\\newcommand\{\\(\w+)\}(?:\[(\d)\])?\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}", first)}
+    braced = r"((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)"  # up to two levels of nested braces
+    found = re.findall(r"\\newcommand\{\\(\w+)\}(?:\[(\d)\])?\{" + braced + r"\}", first)
+    defined = {name: (definition, int(arity or 0)) for name, arity, definition in found}
     assert defined == site
 
 

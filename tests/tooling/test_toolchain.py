@@ -12,8 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from booksite import ROOT
 from packaging.requirements import Requirement
+
+from booksite import ROOT
 
 
 def _requirements(path: Path) -> list[Requirement]:
