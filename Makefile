@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 UV_VERSION  := 0.13.9
 LOCK_COMMAND := uv pip compile requirements-test.txt --universal --python-version 3.10 --no-emit-package gradlib -o requirements.lock
 
-.PHONY: setup npm browser-setup book test test-lib lock clean
+.PHONY: setup npm browser-setup book test test-lib lint lock clean
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,10 @@ test: setup browser-setup
 # The fast inner loop: gradlib's tests and doctests alone (no book build, no browser, no apt, no npm).
 test-lib: setup
 	$(BIN)/python -m pytest tests/lib gradlib
+
+# The linter (ruff, pinned in the lock; its rules are [tool.ruff] in pyproject.toml), code and notebooks.
+lint: setup
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf _build
