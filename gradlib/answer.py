@@ -171,6 +171,7 @@ class Answer(anywidget.AnyWidget):
             if e["kind"] == "constant":
                 return f"{name} = {e['value']}"
             if e["kind"] == "class":
-                return f"{name} {shape + ', classes' if e['shape'] else 'a class'} 0..{e['classes'] - 1}"
+                return (f"{name} {shape} of classes in 0..{e['classes'] - 1}" if e["shape"]
+                        else f"{name} (a class in 0..{e['classes'] - 1})")
             return f"{name} {shape}"
         return f"{', '.join(one(n, e) for n, e in self.scope.items())} — type {self.question}"

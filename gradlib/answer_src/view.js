@@ -11,7 +11,7 @@ export const shapeLabel = (shape) => (shape.length === 1 ? `(${shape[0]},)` : `(
 // "r (3,), x (4,), W (3, 4) — type dL/dW"
 export function promptText(scope, question) {
   const names = Object.entries(scope).map(([name, e]) => (e.kind === "constant" ? `${name} = ${e.value}`
-    : e.kind === "class" ? `${name} ${e.shape.length ? `${shapeLabel(e.shape)}, classes` : "a class"} 0..${e.classes - 1}`
+    : e.kind === "class" ? `${name} ${e.shape.length ? `${shapeLabel(e.shape)} of classes` : "(a class"} in 0..${e.classes - 1}${e.shape.length ? "" : ")"}`
       : `${name} ${shapeLabel(e.shape)}`));
   return `${names.join(", ")} \u2014 type ${question}`;
 }

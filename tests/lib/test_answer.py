@@ -222,7 +222,7 @@ def test_verdicts_name_the_slip():
 def test_prompt_is_the_same_on_both_sides():
     box, batch = matvec_box(), batch_box()
     assert box.prompt == "r (3,), x (4,), W (3, 4) — type dL/dW"
-    assert batch.prompt == "Theta (4, 5), t (4,), classes 0..4 — type dL/dTheta"
+    assert batch.prompt == "Theta (4, 5), t (4,) of classes in 0..4 — type dL/dTheta"
     assert run_js(boxes=[(box, ""), (batch, "")])["prompts"] == [box.prompt, batch.prompt]
 
 
@@ -260,7 +260,7 @@ def test_scope_entries():
                  truth=lambda theta, t, N: gradlib.softmax_xent.backward(theta, t) / N)
     assert box.scope["t"] == {"shape": [], "kind": "class", "classes": 5}
     assert box.scope["N"] == {"shape": [], "kind": "constant", "value": 2}
-    assert box.prompt == "theta (5,), t a class 0..4, N = 2 — type dL/dtheta"
+    assert box.prompt == "theta (5,), t (a class in 0..4), N = 2 — type dL/dtheta"
     with pytest.raises(GradlibError, match=r"answer: scope entry 'x' must be a shape such as \(3, 4\)"):
         Answer("dL/dx", {"x": "four"}, "x", truth=lambda x: x)
 
