@@ -6,6 +6,6 @@ export { evaluate, NUMPY_NAMES, HELPER_NAMES } from "./evaluate.js";
 export { parse, tokenize } from "./parse.js";
 export { diagnose, shapeHint } from "./diagnose.js";
 export { judge, draw } from "./judge.js";
-export { fromNested, toNested } from "./ndarray.js";
+export { fromNested, toNested, ReaderError } from "./ndarray.js";
 export { render, promptText };
 export default { render };

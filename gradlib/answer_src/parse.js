@@ -57,7 +57,7 @@ export function parse(text) {
   const take = () => tokens[at++];
   const where = (token) => (token.kind === "end" ? "at the end" : `'${token.text}' at position ${token.start + 1}`);
   const expect = (t) => {
-    if (!is(t)) fail(`expected '${t}' but found ${where(peek())}`);
+    if (!is(t)) fail(peek().kind === "end" ? `the answer ends too early: a '${t}' is missing at the end` : `expected '${t}' but found ${where(peek())}`);
     return take();
   };
   const deeper = () => { if (++depth > MAX_DEPTH) fail(`the answer is nested more than ${MAX_DEPTH} levels deep`); };

@@ -34,7 +34,7 @@ const source = require("fs").readFileSync(process.argv[1], "utf8");
 import("data:text/javascript;base64," + Buffer.from(source).toString("base64")).then((js) => {
   const job = JSON.parse(require("fs").readFileSync(0, "utf8"));
   const scope = Object.fromEntries(Object.entries(job.scope).map(([k, v]) => [k, js.fromNested(v)]));
-  const run = (f) => { try { return f(); } catch (e) { return { error: e.message, kind: e.constructor.name }; } };
+  const run = (f) => { try { return f(); } catch (e) { return { error: e.message, kind: e instanceof js.ReaderError ? "ReaderError" : String(e) }; } };
   let seed = 21;
   const random = () => {  // mulberry32: the same draws on every run
     seed = (seed + 0x6d2b79f5) | 0;
