@@ -1,4 +1,4 @@
-"""gradlib.mlp: the two-layer classifier of chapter 8 against an independent reference.
+"""gradlib.mlp: the two-layer classifier of chapter 9 (the capstone) against an independent reference.
 
 The reference below is written with plain index loops and math.exp/math.log, sharing no code with
 gradlib: the loss, and every gradient derived entry by entry with the multi-path chain rule. Both

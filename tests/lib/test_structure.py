@@ -306,7 +306,7 @@ def test_figure_outlines_exactly_the_lit_entries(spec):
     assert len(plain) == len(patches) - len(lit) - len(selected)
     assert all(p.get_linestyle() == "--" for p in selected) and all(p.get_linewidth() > 2 for p in lit + selected)
     drawn = io.BytesIO()
-    fig.savefig(drawn, format="png", dpi=20)  # everything is drawn (cheaply: chapter 8's figure is 26 inches tall)
+    fig.savefig(drawn, format="png", dpi=20)  # everything is drawn (cheaply: the capstone's figure is 26 inches tall)
     assert drawn.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
