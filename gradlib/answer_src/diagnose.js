@@ -30,7 +30,7 @@ function scaled(c, fits) {
   const name = roundFactor(c, fits);
   if (name === "-1") {
     return ("sign flipped: the analytic gradient is minus the numerical one (a minus sign lost or "
-      + "one too many, e.g. y - y_hat where y_hat - y belongs?)");
+      + "one too many, e.g. e_t - p where p - e_t belongs?)");
   }
   if (name === null) {
     return (`scaled by ${g6(c)}: the analytic gradient is ${g6(c)} times the numerical one everywhere `
@@ -80,16 +80,21 @@ const maxAbs = (values) => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 const vdot = (u, v) => u.reduce((total, x, k) => total + x * v[k], 0);
 
 // One sentence naming the slip if `analytic` fits a hypothesis (as diagnosis.diagnose), else null.
+// Everything is divided by the largest entry first, as there, so any scale gives the same sentence.
 export function diagnose(numerical, analytic, tolerance) {
-  const N = numerical.data, A = analytic.data, shape = numerical.shape;
-  const wrong = Array.from(A, (a, k) => !(Math.abs(a - N[k]) <= tolerance));
+  const shape = numerical.shape;
+  const scale = Math.max(maxAbs(numerical.data), maxAbs(analytic.data));
+  if (!(scale > 0 && scale < Infinity)) return null;
+  const N = numerical.data.map((v) => v / scale), A = analytic.data.map((v) => v / scale), tol = tolerance / scale;
+  const wrong = Array.from(A, (a, k) => !(Math.abs(a - N[k]) <= tol));
   const count = (flags) => flags.filter(Boolean).length;
-  if (!wrong.some(Boolean) || N.length < 2 || count(Array.from(N, (v) => Math.abs(v) > tolerance)) < 2) return null;
-  const fits = (P, scale = 1) => maxAbs(Array.from(A, (a, k) => a - P[k])) <= tolerance * Math.max(1, scale);
-  if (maxAbs(A) <= tolerance) {
+  if (!wrong.some(Boolean) || N.length < 2 || count(Array.from(N, (v) => Math.abs(v) > tol)) < 2) return null;
+  const fits = (P, factor = 1) => maxAbs(Array.from(A, (a, k) => a - P[k])) <= tol * Math.max(1, factor);
+  if (maxAbs(A) <= tol) {
     return "zero: the analytic gradient is zero but the numerical one is not (never filled in, or overwritten?)";
   }
-  if (count(wrong) >= 2 && A.every((a, k) => !wrong[k] || Math.abs(a) <= tolerance)) {
+  if (count(wrong) === 1) return localized(wrong, shape);  // one entry off, however large: not a scale
+  if (A.every((a, k) => !wrong[k] || Math.abs(a) <= tol)) {
     return (`terms left out: the analytic gradient is zero at ${count(wrong)} entries where the `
       + "numerical one is not, and right elsewhere (off-diagonal terms dropped, e.g. a coupled map "
       + "treated as elementwise?)");
@@ -108,6 +113,11 @@ export function diagnose(numerical, analytic, tolerance) {
   }
   const c = vdot(N, A) / vdot(N, N);
   if (fits(N.map((v) => c * v), Math.abs(c))) return scaled(c, (value) => fits(N.map((v) => value * v), Math.abs(value)));
+  const shift = A.reduce((total, a, k) => total + a - N[k], 0) / A.length;
+  if (fits(N.map((v) => v + shift))) {
+    return (`shifted by ${g6(shift * scale)}: the analytic gradient is the numerical one plus ${g6(shift * scale)} `
+      + "at every entry (a constant term lost, such as the +1 of d(x log x)/dx = log x + 1?)");
+  }
   return localized(wrong, shape);
 }
 

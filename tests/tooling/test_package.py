@@ -98,10 +98,15 @@ def test_the_license_is_an_spdx_expression_shipped_with_its_file(wheel_build):
 
 
 def test_the_wheel_ships_every_module_and_asset(wheel_build):
-    """Every .py, .js and .css under gradlib/ (subpackages included) is in the wheel."""
+    """Every .py, .js and .css under gradlib/ (subpackages included) is in the wheel, except the
+    sources of a JavaScript bundle (a folder with a build.mjs): the wheel ships the bundle they build."""
     _, wheel = wheel_build
     with zipfile.ZipFile(wheel) as archive:
         shipped = {n for n in archive.namelist() if n.startswith("gradlib/")}
+    bundle_sources = [b.parent for b in (ROOT / "gradlib").rglob("build.mjs")]
     wanted = {p.relative_to(ROOT).as_posix() for p in (ROOT / "gradlib").rglob("*")
-              if p.suffix in {".py", ".js", ".css"} and "__pycache__" not in p.parts}
+              if p.suffix in {".py", ".js", ".css"} and "__pycache__" not in p.parts
+              and not any(p.is_relative_to(folder) for folder in bundle_sources)}
     assert wanted - shipped == set()
+    for folder in bundle_sources:  # each bundle's output is shipped (its name: the folder's, without _src)
+        assert any(n.endswith(".js") and not n.startswith(folder.relative_to(ROOT).as_posix()) for n in shipped)
