@@ -89,8 +89,9 @@ def require_resolvable_steps(ev: Evaluator, method: str) -> None:
         return
     j = int(np.argmax(h < MIN_STEP_ULPS * spacing))
     entry = tuple(int(i) for i in np.unravel_index(j, ev.shape))
+    what = "of the real differences that check complex step" if method == "complex" else f"of method {method!r}"
     raise rule_error(ev.rule, f"entry {entry} of x (shape {ev.shape}) is {ev.x0[j]:.3g}: next to |x_j| the smallest "
-                        f"real step of method {method!r}, h = {h[j]:.3g}, vanishes (it is {h[j] / spacing[j]:.3g} "
+                        f"real step {what}, h = {h[j]:.3g}, vanishes (it is {h[j] / spacing[j]:.3g} "
                         f"float spacings of x_j, finite differences need {MIN_STEP_ULPS:.0f}); rescale x")
 
 
