@@ -95,21 +95,31 @@ def require_resolvable_steps(ev: Evaluator, method: str) -> None:
                         f"float spacings of x_j, finite differences need {MIN_STEP_ULPS:.0f}); rescale x")
 
 
-def is_single_precision(values: np.ndarray) -> bool:
-    """Every value (real and imaginary part) a float32 number, and not all the same."""
+def coarse_precision(values: np.ndarray, distinct: bool = True) -> float:
+    """The precision of values that are all float16 (``2**-10``) or all float32 (``2**-23``) numbers
+    (real and imaginary parts) and, if ``distinct``, not all the same; else ``EPS``."""
     flat = values.view(np.float64).ravel() if values.dtype.kind == "c" else values.ravel()
+    if flat.size < 1 or distinct and (flat.size < 2 or flat.min() == flat.max()):
+        return EPS
     with np.errstate(all="ignore"):
-        return bool(flat.size > 1 and flat.min() != flat.max() and np.array_equal(flat.astype(np.float32), flat))
+        for dtype in (np.float16, np.float32):
+            if np.array_equal(flat.astype(dtype), flat):
+                return float(np.finfo(dtype).eps)
+    return EPS
 
 
 def precision(ev: Evaluator, values: np.ndarray) -> float:
-    """``eps_f`` of f's values: ``EPS32`` if they and f at one more, generic point near x are all
-    float32 numbers (f computes in float32), else ``EPS``."""
-    if not is_single_precision(values):
+    """``eps_f`` of f's values: that of float16 or float32 if they and f at one more, generic point near
+    x are all such numbers (f computes in low precision), else ``EPS``."""
+    if values.size == 0:
         return EPS
-    generic = ev.x0 + 1e-7 * np.sqrt(2) * step_scale(ev.x0) * (1 + np.arange(ev.size) % 7 / 7)
+    same = bool(np.all(values == values.ravel()[0]))  # f rounds every step to one value (or is constant)
+    if coarse_precision(values, distinct=not same) == EPS:
+        return EPS
+    reach = 1e-2 if same else 1e-7  # a constant f stays constant even this far away
+    generic = ev.x0 + reach * np.sqrt(2) * step_scale(ev.x0) * (1 + np.arange(ev.size) % 7 / 7)
     probe = ev(generic.reshape(ev.shape))
-    return EPS32 if np.isfinite(probe).all() and is_single_precision(np.r_[values.ravel(), probe]) else EPS
+    return coarse_precision(np.r_[values.ravel(), probe]) if np.isfinite(probe).all() else EPS
 
 
 def _values_at(ev: Evaluator, offsets: tuple[float, ...], h: np.ndarray,
@@ -226,7 +236,7 @@ def complex_step(ev: Evaluator) -> Estimate:
     if 0 < largest < 1e-290:  # Im f near the subnormal range: a larger step, its h**2 error still ~1e-16
         h *= min(1e12, 1e-290 / largest)
         values = ev.stencil(zip((ev.x0 + 1j * h).tolist()), complex_step=True).reshape(ev.size, -1)
-    if is_single_precision(values):
+    if coarse_precision(values) > EPS:
         raise ComplexStepInvalid(ev.rule, "f computes in single precision (its values are complex64 numbers)")
     noise = np.full(ev.size, 64 * EPS * float(np.abs(values.real).max(initial=0.0)))
     return Estimate("complex", values.T.imag / h, h, noise)

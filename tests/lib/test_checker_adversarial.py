@@ -242,3 +242,13 @@ def test_a_single_dominant_entry_slightly_off_is_named_as_that_entry():
     wrong[2] *= 1.001
     result = check_gradient(f, x, wrong)
     assert not result and result.diagnosis.startswith("right except entry (2,)"), result
+
+
+def test_float16_inside_f_is_noticed_too():
+    x = np.array([0.7, -1.3, 0.25, 1.9])
+    f = lambda v: np.sum(v.astype(np.float16) ** 2)  # noqa: E731
+    result = check_gradient(f, x, 2 * x)
+    assert result and "float16" in result.note, result
+    assert not check_gradient(f, x, x)
+    got = numerical_gradient(f, x, method="richardson")
+    assert np.abs(got - 2 * x).max() / np.abs(2 * x).max() < 1e-2, got
