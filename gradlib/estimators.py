@@ -275,7 +275,11 @@ def directional(ev: Evaluator, u: np.ndarray, sigma: float, method: str) -> tupl
     if method == "complex":
         h = COMPLEX_STEP * sigma
         value = ev.evaluate((ev.x0 + 1j * h * u)[None, :], complex_step=True)[0]
-        return value.imag / h, u, 64 * EPS * float(np.abs(value.real).max())
+        largest = float(np.abs(value.imag).max(initial=0.0))
+        if 0 < largest < 1e-290:  # as in complex_step: keep Im f out of the subnormal range
+            h *= min(1e12, 1e-290 / largest)
+            value = ev.evaluate((ev.x0 + 1j * h * u)[None, :], complex_step=True)[0]
+        return value.imag / h, u, 64 * EPS * float(np.abs(value.real).max(initial=0.0))
     if method == "central":
         h = CENTRAL_STEP * sigma
         df, dx, largest = differences(ev, u, np.array([h]))

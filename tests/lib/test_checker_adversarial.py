@@ -233,6 +233,8 @@ def test_extreme_scales_give_the_same_verdict_and_diagnosis(scale, method):
     assert not transposed and transposed.diagnosis.startswith("transposed"), transposed
     halved = check_gradient(f, X, grad / 2, method=method)
     assert not halved and halved.diagnosis.startswith("scaled by 1/2")
+    assert check_gradient(f, X, grad, method=method, directions=3)
+    assert not check_gradient(f, X, -grad, method=method, directions=3)
 
 
 def test_a_single_dominant_entry_slightly_off_is_named_as_that_entry():
