@@ -81,7 +81,8 @@ def _judge(ev: Evaluator, estimate: Estimate, grad: np.ndarray, rtol: float | No
     floor = estimate.noise.reshape(ev.shape) if atol is None else atol
     notes = [note] if note else []
     if estimate.precision > EPS:
-        notes.append(f"f's values are float32 numbers (it computes in single precision): the steps were raised "
+        kind = "float16" if estimate.precision >= 2.0 ** -10 else "float32"
+        notes.append(f"f's values are {kind} numbers (it computes in low precision): the steps were raised "
                      f"to that precision and the tolerance is ~{64 * estimate.precision:.1g} max|f| / h; "
                      f"compute f in float64 to check to 1e-6")
     if ev.fresh:

@@ -89,26 +89,37 @@ def require_resolvable_steps(ev: Evaluator, method: str) -> None:
         return
     j = int(np.argmax(h < MIN_STEP_ULPS * spacing))
     entry = tuple(int(i) for i in np.unravel_index(j, ev.shape))
+    what = "of the real differences that check complex step" if method == "complex" else f"of method {method!r}"
     raise rule_error(ev.rule, f"entry {entry} of x (shape {ev.shape}) is {ev.x0[j]:.3g}: next to |x_j| the smallest "
-                        f"real step of method {method!r}, h = {h[j]:.3g}, vanishes (it is {h[j] / spacing[j]:.3g} "
+                        f"real step {what}, h = {h[j]:.3g}, vanishes (it is {h[j] / spacing[j]:.3g} "
                         f"float spacings of x_j, finite differences need {MIN_STEP_ULPS:.0f}); rescale x")
 
 
-def is_single_precision(values: np.ndarray) -> bool:
-    """Every value (real and imaginary part) a float32 number, and not all the same."""
+def coarse_precision(values: np.ndarray, distinct: bool = True) -> float:
+    """The precision of values that are all float16 (``2**-10``) or all float32 (``2**-23``) numbers
+    (real and imaginary parts) and, if ``distinct``, not all the same; else ``EPS``."""
     flat = values.view(np.float64).ravel() if values.dtype.kind == "c" else values.ravel()
+    if flat.size < 1 or distinct and (flat.size < 2 or flat.min() == flat.max()):
+        return EPS
     with np.errstate(all="ignore"):
-        return bool(flat.size > 1 and flat.min() != flat.max() and np.array_equal(flat.astype(np.float32), flat))
+        for dtype in (np.float16, np.float32):
+            if np.array_equal(flat.astype(dtype), flat):
+                return float(np.finfo(dtype).eps)
+    return EPS
 
 
 def precision(ev: Evaluator, values: np.ndarray) -> float:
-    """``eps_f`` of f's values: ``EPS32`` if they and f at one more, generic point near x are all
-    float32 numbers (f computes in float32), else ``EPS``."""
-    if not is_single_precision(values):
+    """``eps_f`` of f's values: that of float16 or float32 if they and f at one more, generic point near
+    x are all such numbers (f computes in low precision), else ``EPS``."""
+    if values.size == 0:
         return EPS
-    generic = ev.x0 + 1e-7 * np.sqrt(2) * step_scale(ev.x0) * (1 + np.arange(ev.size) % 7 / 7)
+    same = bool(np.all(values == values.ravel()[0]))  # f rounds every step to one value (or is constant)
+    if coarse_precision(values, distinct=not same) == EPS:
+        return EPS
+    reach = 1e-2 if same else 1e-7  # a constant f stays constant even this far away
+    generic = ev.x0 + reach * np.sqrt(2) * step_scale(ev.x0) * (1 + np.arange(ev.size) % 7 / 7)
     probe = ev(generic.reshape(ev.shape))
-    return EPS32 if np.isfinite(probe).all() and is_single_precision(np.r_[values.ravel(), probe]) else EPS
+    return coarse_precision(np.r_[values.ravel(), probe]) if np.isfinite(probe).all() else EPS
 
 
 def _values_at(ev: Evaluator, offsets: tuple[float, ...], h: np.ndarray,
@@ -225,7 +236,7 @@ def complex_step(ev: Evaluator) -> Estimate:
     if 0 < largest < 1e-290:  # Im f near the subnormal range: a larger step, its h**2 error still ~1e-16
         h *= min(1e12, 1e-290 / largest)
         values = ev.stencil(zip((ev.x0 + 1j * h).tolist()), complex_step=True).reshape(ev.size, -1)
-    if is_single_precision(values):
+    if coarse_precision(values) > EPS:
         raise ComplexStepInvalid(ev.rule, "f computes in single precision (its values are complex64 numbers)")
     noise = np.full(ev.size, 64 * EPS * float(np.abs(values.real).max(initial=0.0)))
     return Estimate("complex", values.T.imag / h, h, noise)
@@ -264,7 +275,11 @@ def directional(ev: Evaluator, u: np.ndarray, sigma: float, method: str) -> tupl
     if method == "complex":
         h = COMPLEX_STEP * sigma
         value = ev.evaluate((ev.x0 + 1j * h * u)[None, :], complex_step=True)[0]
-        return value.imag / h, u, 64 * EPS * float(np.abs(value.real).max())
+        largest = float(np.abs(value.imag).max(initial=0.0))
+        if 0 < largest < 1e-290:  # as in complex_step: keep Im f out of the subnormal range
+            h *= min(1e12, 1e-290 / largest)
+            value = ev.evaluate((ev.x0 + 1j * h * u)[None, :], complex_step=True)[0]
+        return value.imag / h, u, 64 * EPS * float(np.abs(value.real).max(initial=0.0))
     if method == "central":
         h = CENTRAL_STEP * sigma
         df, dx, largest = differences(ev, u, np.array([h]))

@@ -233,6 +233,8 @@ def test_extreme_scales_give_the_same_verdict_and_diagnosis(scale, method):
     assert not transposed and transposed.diagnosis.startswith("transposed"), transposed
     halved = check_gradient(f, X, grad / 2, method=method)
     assert not halved and halved.diagnosis.startswith("scaled by 1/2")
+    assert check_gradient(f, X, grad, method=method, directions=3)
+    assert not check_gradient(f, X, -grad, method=method, directions=3)
 
 
 def test_a_single_dominant_entry_slightly_off_is_named_as_that_entry():
@@ -242,3 +244,13 @@ def test_a_single_dominant_entry_slightly_off_is_named_as_that_entry():
     wrong[2] *= 1.001
     result = check_gradient(f, x, wrong)
     assert not result and result.diagnosis.startswith("right except entry (2,)"), result
+
+
+def test_float16_inside_f_is_noticed_too():
+    x = np.array([0.7, -1.3, 0.25, 1.9])
+    f = lambda v: np.sum(v.astype(np.float16) ** 2)  # noqa: E731
+    result = check_gradient(f, x, 2 * x)
+    assert result and "float16" in result.note, result
+    assert not check_gradient(f, x, x)
+    got = numerical_gradient(f, x, method="richardson")
+    assert np.abs(got - 2 * x).max() / np.abs(2 * x).max() < 1e-2, got
