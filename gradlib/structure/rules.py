@@ -262,10 +262,11 @@ RULES = tuple(SPECS)
 
 
 def spec(rule: str, variant: str = "") -> Spec:
-    """The spec of ``rule`` (and, for ``"jacobian"``, of its map ``variant``; default the first)."""
-    if rule not in SPECS:
+    """The spec of ``rule`` (and, for ``"jacobian"``, of its map ``variant``; default the first); also
+    the rules still pending a view (``"gather"``, ``"reduce_max"``)."""
+    if rule not in SPECS and rule not in PENDING_VIEW:
         raise rule_error("structure", f"unknown rule {rule!r}; choose one of {', '.join(RULES)}")
-    variants = SPECS[rule]
+    variants = SPECS.get(rule) or PENDING_VIEW[rule]
     if not variant:
         return variants[0]
     for s in variants:

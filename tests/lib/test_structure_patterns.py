@@ -33,6 +33,7 @@ def test_both_are_valid_specs_pending_a_view():
     assert set(structure.PENDING_VIEW) == {"gather", "reduce_max"} and not set(structure.PENDING_VIEW) & set(structure.SPECS)
     for spec in (GATHER, REDUCE_MAX):
         structure.validate(spec)
+        assert structure.spec(spec.rule) is spec
     bad = dataclasses.replace(GATHER, relations=(structure.Relation("dE", (structure.Term("nv,nd->vd", ("S", "G"),
                                                                                          gate="G"),)),))
     with pytest.raises(GradlibError, match="structure: gather: gate 'G' must be a one-hot matrix operand"):
