@@ -9,7 +9,6 @@ slip diagnosis must say what gradlib.diagnosis says on the same arrays. The brow
 """
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import re
