@@ -5,7 +5,7 @@ One small module per rule of Christopher Yeh's *Gradient Notes* (2024), each wit
 
 >>> import numpy as np, gradlib
 >>> W, x = np.ones((2, 3)), np.arange(3.0)
->>> r = np.array([1.0, -1.0])                      # dJ/dz for some scalar J of z = W x
+>>> r = np.array([1.0, -1.0])                      # dL/dz for some scalar L of z = W x
 >>> dW, dx = gradlib.matvec.backward(r, W, x)      # dW = r^T x^T, the outer product
 >>> bool(gradlib.check_gradient(lambda W: r @ (W @ x), W, dW))
 True

@@ -125,7 +125,7 @@ def as_matrix_and_row(rule: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray
 
 
 def as_upstream(rule: str, name: str, value: Any, shape: tuple[int, ...], of: str) -> np.ndarray:
-    """The upstream gradient ``name`` = dJ/d(of), which must have exactly the output's ``shape``."""
+    """The upstream gradient ``name`` = dL/d(of), which must have exactly the output's ``shape``."""
     array = as_float_array(rule, name, value)
     if array.shape != shape:
         raise rule_error(rule, f"{name} is {array.shape} but {of} is {shape}")

@@ -3,7 +3,7 @@ r"""Each rule's dependency structure, written once as data.
 Every rule of the notes is an einsum. Matrix times matrix, for example, is
 
 $$
-\frac{\partial A}{\partial X_{ij}} = \sum_l \frac{\partial A}{\partial B_{il}} Y_{jl}
+\frac{\partial L}{\partial X_{ij}} = \sum_l \frac{\partial L}{\partial B_{il}} Y_{jl}
 \qquad\text{i.e. the pattern } \texttt{"il,jl->ij"} \text{ over } (dB, Y):
 $$
 
@@ -34,7 +34,7 @@ products names a row ``u`` (the upstream entry) and holds the Jacobian entry (th
 Chapter 9 chains the rules into a network (:data:`MLP`): relations are evaluated in order, so a
 later one reads the arrays earlier ones computed, and the lights of an entry are what its own step
 reads (one link of the chain, as in every other explorer). Three functions serve it: ``"relu"``,
-``"relu_mask"`` (dH ⊙ 1[A > 0], chapter 1's diagonal Jacobian) and ``"softmax_rows"`` (a softmax
+``"relu_mask"`` (dH ⊙ 1[Z1 > 0], chapter 1's diagonal Jacobian) and ``"softmax_rows"`` (a softmax
 per row, ``"nc->ni"``); a term's ``mean_over`` letter divides it by that dimension's size (the 1/N
 of a mean). Its ``steps`` walk the backward pass for the explorer's step buttons.
 

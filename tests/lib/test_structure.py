@@ -252,14 +252,14 @@ def test_spec_is_consistent_and_serialisable(spec):
     ("matmul", "dY", (0, 1), "dY[0,1] = Σ_k X[k,0] × dB[k,1]"),
     ("broadcast_add", "dy", (2,), "dy[2] = Σ_i dB[i,2]"),
     ("broadcast_mul", "dX", (1, 0), "dX[1,0] = y[0] × dB[1,0]"),
-    ("softmax_xent", "dtheta", (1,), "dθ[1] = softmax(θ)[1] − y[1]"),
+    ("softmax_xent", "dtheta", (1,), "dθ[1] = softmax(θ)[1] − eₜ[1]"),
 ])
 def test_formulas(rule, array, index, text):
     assert structure.formula(structure.spec(rule), array, index) == text
 
 
 def test_jacobian_formulas():
-    assert structure.formula(structure.spec("jacobian", "linear"), "J", (1, 2)) == "J[1,2] = ∂f[1]/∂x[2] = A[1,2]"
+    assert structure.formula(structure.spec("jacobian", "linear"), "J", (1, 2)) == "J[1,2] = ∂f[1]/∂x[2] = M[1,2]"
     assert structure.formula(structure.spec("jacobian", "tanh"), "J", (1, 2)) == "J[1,2] = ∂f[1]/∂x[2] = 0"
     assert structure.formula(structure.spec("jacobian", "softmax"), "J", (2, 2)) == \
         "J[2,2] = ∂f[2]/∂x[2] = f[2] × (1 − f[2])"
