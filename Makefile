@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 UV_VERSION  := 0.13.9
 LOCK_COMMAND := uv pip compile requirements-test.txt --universal --python-version 3.10 --no-emit-package gradlib -o requirements.lock
 
-.PHONY: setup npm browser-setup book pdf test test-lib lock clean
+.PHONY: setup npm browser-setup book pdf test test-lib lint lock clean js
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,11 @@ npm: node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+
+# The generated JavaScript, committed: gradlib/answer.js bundled by esbuild (package.json) from
+# gradlib/answer_src/ (a test checks the committed bundle equals a fresh one).
+js: npm
+	node gradlib/answer_src/build.mjs
 
 # A Chromium for the browser tests (tests/chromium.py: one already installed; else Debian's, with
 # apt-get as root; else playwright's download).
@@ -53,6 +58,10 @@ test: setup browser-setup
 # The fast inner loop: gradlib's tests and doctests alone (no book build, no browser, no apt, no npm).
 test-lib: setup
 	$(BIN)/python -m pytest tests/lib gradlib
+
+# The linter (ruff, pinned in the lock; its rules are [tool.ruff] in pyproject.toml), code and notebooks.
+lint: setup
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf _build

@@ -168,7 +168,7 @@ def figure(rule: str, shapes: Mapping[str, int] | None = None,
     return fig
 
 
-# --- chapter 8: the network as a computational graph ------------------------------------------------
+# --- chapter 9: the network as a computational graph ------------------------------------------------
 
 #: The chapter of each kind of step of the network (see :func:`network_chain`).
 _CHAPTER = {"matmul": 5, "broadcast_add": 6, "relu": 1, "softmax_xent": 2}

@@ -245,15 +245,15 @@ def test_js_captions_of_the_backward_pass(js_twins):
         if spec.rule != "mlp" or shapes != spec.default_shapes:
             continue
         N = shapes["N"]
-        caption = result["captions"]["dL|1,2"]
-        assert caption.startswith("dL[1,2] = softmax(L[1,:])[2] / N − Y[1,2] / N = ")
-        value = f"{arrays['dL'][1, 2]:.2f}".replace("-", "−")
+        caption = result["captions"]["dTheta|1,2"]
+        assert caption.startswith("dΘ[1,2] = softmax(Θ[1,:])[2] / N − T[1,2] / N = ")
+        value = f"{arrays['dTheta'][1, 2]:.2f}".replace("-", "−")
         assert f" / {N} − " in caption and caption.split("; it feeds")[0].endswith(f" = {value}")
         for i, h in itertools.product(range(N), range(shapes["H"])):
-            caption = result["captions"][f"dA|{i},{h}"]
-            off = arrays["A"][i, h] <= 0
-            assert caption.startswith(f"dA[{i},{h}] = dH[{i},{h}] × 1[A[{i},{h}] > 0] = ")
-            assert (f"A[{i},{h}] ≤ 0: the unit is off" in caption) == off
+            caption = result["captions"][f"dZ1|{i},{h}"]
+            off = arrays["Z1"][i, h] <= 0
+            assert caption.startswith(f"dZ1[{i},{h}] = dH[{i},{h}] × 1[Z1[{i},{h}] > 0] = ")
+            assert (f"Z1[{i},{h}] ≤ 0: the unit is off" in caption) == off
             assert caption.split(" = ")[2].endswith("× 0" if off else "× 1")
             seen += off
     assert seen > 0, "the default values switch some unit off"
