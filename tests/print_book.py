@@ -83,14 +83,15 @@ def compact(text: str) -> str:
 
 
 def _first_pages(pdf: bytes, titles: list[str]) -> list[int | None]:
-    """The sheet (counted from 1) each title first appears on, after the contents (pypdf)."""
+    """The sheet (counted from 1) each title starts, after the contents (pypdf): every page of the
+    book starts a sheet with its title (a title quoted in the text elsewhere does not count)."""
     from pypdf import PdfReader
 
     texts = [compact(page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
     found, start = [], 1  # sheet 1 holds the contents
     for title in titles:
         wanted = compact(title)
-        page = next((n for n in range(start, len(texts)) if wanted in texts[n]), None)
+        page = next((n for n in range(start, len(texts)) if texts[n].startswith(wanted)), None)
         found.append(None if page is None else page + 1)
         start = page if page is not None else start
     return found
