@@ -123,9 +123,12 @@ def print_book(book_html: Path, out: Path = OUT, site: booksite.BookSite | None 
                        display_header_footer=True, header_template="<div></div>", footer_template=FOOTER,
                        margin={"top": MARGIN, "bottom": MARGIN, "left": MARGIN, "right": MARGIN})
         book.evaluate(COMBINE, {"toc": _toc(titles, [None] * len(titles)), "chapters": chapters, "styles": styles})
+        # measured first: it also waits for the fonts and unfolds the solutions, so both prints lay
+        # out the same document (the sheets found in the first are the sheets of the second)
+        cuts = booksite.display_math_cuts(book, printing=True)
+        book.wait_for_function("Array.from(document.images).every((image) => image.complete)")
         first = _first_pages(book.pdf(**options), titles)
         book.evaluate("(toc) => { document.querySelector('.book-toc').outerHTML = toc; }", _toc(titles, first))
-        cuts = booksite.display_math_cuts(book, printing=True)
         pdf = book.pdf(**options)
     finally:
         book.context.close()
