@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 UV_VERSION  := 0.13.9
 LOCK_COMMAND := uv pip compile requirements-test.txt --universal --python-version 3.10 --no-emit-package gradlib -o requirements.lock
 
-.PHONY: setup npm browser-setup book test test-lib lint lock clean js
+.PHONY: setup npm browser-setup book pdf test test-lib lint lock clean js
 
 setup: $(VENV)/.installed
 
@@ -44,6 +44,13 @@ browser-setup: setup npm
 
 book: setup npm
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# The whole book as one PDF with a table of contents and page numbers, printed from the built site
+# by the tests' Chromium (tests/print_book.py): _build/pdf/gradients-by-hand.pdf. Builds the
+# book first only when there is no built site (`make book pdf` prints a fresh one).
+pdf: browser-setup
+	test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python tests/print_book.py _build/html _build/pdf/gradients-by-hand.pdf
 
 test: setup browser-setup
 	$(BIN)/python -m pytest

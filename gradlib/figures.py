@@ -24,6 +24,12 @@ from gradlib import structure
 RULE = "figures"
 _GAP = 1.4          # between arrays, in cells
 _TITLE = 2.2        # room above each row for its formula and the array labels
+_LINE_GAP = 1.6     # room above a further line of arrays for their labels
+#: Widest and narrowest figure, in inches (MAX_WIDTH * DPI pixels: shown unshrunk in a 672 px column,
+#: and shrunk at most to 342 / 672 on a 390 px phone, so 8.5 pt text stays >= 7 CSS px:
+#: tests/lib/test_figures.py computes every figure's smallest text). Wider rows wrap onto a new line.
+MAX_WIDTH, MIN_WIDTH = 5.6, 4.8
+VALUE_FONT = 8.5    # the numbers in the cells (show_values), the smallest text of a figure
 _STYLE = {
     "plain": dict(facecolor="white", edgecolor="#555555", linewidth=0.8, hatch=None, linestyle="-"),
     "lit": dict(facecolor="#d9d9d9", edgecolor="black", linewidth=2.6, hatch="///", linestyle="-"),
@@ -31,13 +37,36 @@ _STYLE = {
 }
 
 
+#: Resolution of the figures' PNGs: a figure w inches wide is DPI * w pixels wide.
+DPI = 120
+
+
+def grey_png(fig: Figure, dpi: float = DPI) -> bytes:
+    """``fig`` as a PNG, in 8-bit grey when every pixel is an opaque grey (these figures draw in
+    greys only): the same pixels in about 40 % of matplotlib's RGBA bytes (page weight)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    image = Image.open(buffer)
+    pixels = np.asarray(image)
+    if pixels.shape[-1] == 4 and (pixels[..., 3] == 255).all() and \
+            (pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all():
+        buffer = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(pixels[..., 0])).save(buffer, format="PNG", optimize=True, dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
 class StructureFigure(Figure):
     """A matplotlib Figure that shows itself in Jupyter even when pyplot was never imported."""
 
     def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=120)
-        return buffer.getvalue()
+        return grey_png(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, bytes]:
+        """The same PNG, also where ``%matplotlib inline`` registered its own figure printer (a
+        mime bundle is asked for first, and the printer then leaves image/png alone)."""
+        return {"image/png": grey_png(self)}
 
 
 def _grid_shape(array: structure.Array, shape: tuple[int, ...]) -> tuple[int, int]:
@@ -87,17 +116,22 @@ def figure(rule: str, shapes: Mapping[str, int] | None = None,
         numbers = structure.library(spec, given)
 
     w = 1.6 if show_values else 1.0  # cell width (height 1): room for "−1.23"
-    layout, x = [], 0.0
+    scale = 0.36 if show_values else 0.34  # inches per cell height
+    # The arrays left to right, in lines no wider than MAX_WIDTH inches (a new line when the next
+    # array would not fit): (array, left, offset of its line below the row's top, rows, cols).
+    layout, x, offset, line_rows = [], 0.0, _TITLE, 0
     for array in spec.arrays:
         rows, cols = _grid_shape(array, spec.shape(array.name, shapes))
-        layout.append((array, x, rows, cols))
+        if x > 0 and (x + cols * w) * scale > (width or MAX_WIDTH):
+            x, offset, line_rows = 0.0, offset + line_rows + _LINE_GAP, 0
+        layout.append((array, x, offset, rows, cols))
         x += cols * w + _GAP
-    total_width = x - _GAP
-    row_height = max(rows for _, _, rows, _ in layout) + _TITLE + 0.8
+        line_rows = max(line_rows, rows)
+    total_width = max(left + cols * w for _, left, _, _, cols in layout)
+    row_height = offset + line_rows + 0.8
 
-    scale = 0.36 if show_values else 0.34
-    fig = StructureFigure(figsize=(width or max(4.0, total_width * scale), row_height * len(picks) * scale + 0.5),
-                 layout="constrained")
+    fig = StructureFigure(figsize=(width or max(MIN_WIDTH, total_width * scale), row_height * len(picks) * scale + 0.5),
+                          layout="constrained")
     ax = fig.add_subplot()
     ax.set_aspect("equal")
     ax.axis("off")
@@ -109,19 +143,19 @@ def figure(rule: str, shapes: Mapping[str, int] | None = None,
             text = structure.formula(spec, name, index) if is_computed else \
                 f"{spec.array(name).text}[{','.join(map(str, index))}] feeds the outlined entries"
             ax.text(total_width / 2, top - 0.3, text, ha="center", va="top", fontsize=10)
-        for array, left, rows, cols in layout:
+        for array, left, down, rows, cols in layout:
             shape = spec.shape(array.name, shapes)
-            ax.text(left + cols * w / 2, top - _TITLE + 0.15, f"{array.text}  ({'×'.join(map(str, shape))})",
+            ax.text(left + cols * w / 2, top - down + 0.15, f"{array.text}  ({'×'.join(map(str, shape))})",
                     ha="center", va="bottom", fontsize=9, fontweight="bold")
             for entry in np.ndindex(*shape):
                 r, c = (entry if len(shape) == 2 else (entry[0], 0) if rows > 1 else (0, entry[0]))
                 state = "selected" if (array.name == name and entry == index) else \
                     "lit" if entry in lit.get(array.name, ()) else "plain"
-                ax.add_artist(Rectangle((left + c * w, top - _TITLE - r - 1), w, 1, **_STYLE[state]))
+                ax.add_artist(Rectangle((left + c * w, top - down - r - 1), w, 1, **_STYLE[state]))
                 if numbers is not None:
                     value = float(np.asarray(numbers[array.name])[entry])
-                    ax.text(left + (c + 0.5) * w, top - _TITLE - r - 0.5, f"{value:.2f}".replace("-", "−"),
-                            ha="center", va="center", fontsize=7.5,
+                    ax.text(left + (c + 0.5) * w, top - down - r - 0.5, f"{value:.2f}".replace("-", "−"),
+                            ha="center", va="center", fontsize=VALUE_FONT,
                             fontweight="bold" if state != "plain" else "normal",
                             bbox=dict(facecolor="white", edgecolor="none", pad=0.6) if state != "plain" else None)
     bottom = -row_height * len(picks)
@@ -136,46 +170,103 @@ def figure(rule: str, shapes: Mapping[str, int] | None = None,
 
 # --- chapter 9: the network as a computational graph ------------------------------------------------
 
-#: The forward chain of gradlib.mlp: (operation, chapter, parameter it brings in, array it makes).
-_CHAIN = (("X W1", "ch. 5", "W1", "XW1"), ("+ b1", "ch. 6", "b1", "Z1"), ("relu", "ch. 1", "", "H"),
-          ("H W2", "ch. 5", "W2", "HW2"), ("+ b2", "ch. 6", "b2", "Θ"), ("mean xent", "ch. 2", "t", "L"))
-_SHAPES = {"X": "N×D", "W1": "D×H", "XW1": "N×H", "b1": "H", "Z1": "N×H", "H": "N×H", "W2": "H×C",
-           "HW2": "N×C", "b2": "C", "Θ": "N×C", "t": "N (classes)", "L": "scalar"}
+#: The chapter of each kind of step of the network (see :func:`network_chain`).
+_CHAPTER = {"matmul": 5, "broadcast_add": 6, "relu": 1, "softmax_xent": 2}
+#: The graph's width in inches: GRAPH_WIDTH * DPI pixels, shown at most that wide, so its smallest
+#: text (GRAPH_MIN_FONT pt) is >= 7 CSS px on a 390 px phone and >= 9 at 1280 px (tests/lib/test_figures.py).
+GRAPH_WIDTH, GRAPH_MIN_FONT = 5.6, 8.5
+
+
+def _kind(term: structure.Term) -> str:
+    if term.fn == "relu":
+        return "relu"
+    return "matmul" if len(term.operands) == 2 else "broadcast_add"
+
+
+def network_chain(spec: structure.Spec | None = None) -> tuple[list[tuple[str, str, tuple[str, ...], str]], dict[str, str], str]:
+    """The forward chain of ``gradlib.structure``'s mlp spec: ``[(operation, chapters, parameters it
+    brings in, array it makes)]``, the shape of every array (``{"W1": "D×H"}``) and the loss's name.
+
+    The chain is the spec's output relations in order (``A = X W1 + b1`` is one step: a product, ch.
+    5, and a broadcast add, ch. 6), then the mean cross-entropy of the last output against the one-hot
+    classes (ch. 2), which makes the scalar loss (named as in the spec's title, ``<name> = mean
+    cross-entropy``). So a renamed array or a changed shape in the spec changes the figure too."""
+    import re
+
+    spec = spec or structure.spec("mlp")
+    outputs = [a.name for a in spec.arrays if a.role == "output"]
+    shapes = {a.text: "×".join(a.dims) for a in spec.arrays}
+    chain, made = [], set()
+    for relation in spec.relations:
+        if relation.target not in outputs:
+            continue
+        words, chapters, params = [], [], []
+        for term in relation.terms:
+            kind = _kind(term)
+            names = [spec.array(n).text for n in term.operands]
+            brought = [n for n in term.operands if spec.array(n).role == "input" and n != spec.arrays[0].name]
+            params += [spec.array(n).text for n in brought]
+            words.append({"relu": f"relu({names[0]})", "matmul": " ".join(names)}.get(kind, f"+ {names[0]}"))
+            chapters.append(_CHAPTER[kind])
+        made.add(relation.target)
+        chain.append((" ".join(words), "ch. " + ", ".join(map(str, sorted(set(chapters)))), tuple(params),
+                      spec.array(relation.target).text))
+    onehot = next(a for a in spec.arrays if a.onehot)
+    found = re.search(r"(\w+)\s*=\s*mean cross-entropy", spec.title)
+    loss = found.group(1) if found else "L"
+    shapes[onehot.onehot] = f"{onehot.dims[0]} (classes)"
+    shapes[loss] = "scalar"
+    chain.append(("mean xent", f"ch. {_CHAPTER['softmax_xent']}", (onehot.onehot,), loss))
+    return chain, shapes, loss
 
 
 def graph() -> Figure:
-    """gradlib.mlp as a computational graph: the forward chain left to right (solid arrows, each
-    operation labelled with its chapter), parameters coming in from above (each with the shape of its
-    gradient, which is its own), every array with its shape, and the backward pass right to left
-    underneath (dashed arrows, each carrying the gradient of L with respect to the array it leaves)."""
-    fig = StructureFigure(figsize=(11.5, 3.9), layout="constrained")
+    """gradlib.mlp as a computational graph (:func:`network_chain`), two steps to a row: the forward
+    chain left to right (solid arrows, each operation labelled with its chapters; a row starts with
+    the array the row above ended with), parameters coming in from above (each with its shape, which
+    is its gradient's), every array with its shape, and the backward pass right to left underneath
+    (dashed arrows, each carrying the gradient of the loss with respect to the array it leaves).
+    GRAPH_WIDTH inches wide, so it is readable on a phone as on a laptop (see GRAPH_MIN_FONT)."""
+    chain, shapes, loss = network_chain()
+    per_row, step, row_height = 2, 3.0, 4.6
+    rows = [chain[i:i + per_row] for i in range(0, len(chain), per_row)]
+    fig = StructureFigure(figsize=(GRAPH_WIDTH, 1.95 * len(rows)), layout="constrained")
     ax = fig.add_subplot()
-    ax.set_xlim(-0.6, 13.8)
-    ax.set_ylim(-2.45, 2.45)
+    ax.set_xlim(-0.8, step * per_row + 0.8)
+    ax.set_ylim(-row_height * (len(rows) - 1) - 1.9, 2.5)
     ax.axis("off")
-    box = dict(boxstyle="round,pad=0.35", facecolor="white", edgecolor="black", linewidth=1.2)
-    op_box = dict(boxstyle="round4,pad=0.3", facecolor="#e6e6e6", edgecolor="black", linewidth=0.9)
-    arrow = dict(arrowstyle="-|>", color="black", linewidth=1.3, shrinkA=16, shrinkB=16)
-    back = dict(arrow, linestyle="--", color="#333333", shrinkA=4, shrinkB=4)
+    box = dict(boxstyle="round,pad=0.3", facecolor="white", edgecolor="black", linewidth=1.1)
+    op_box = dict(boxstyle="round4,pad=0.25", facecolor="#e6e6e6", edgecolor="black", linewidth=0.9)
+    arrow = dict(arrowstyle="-|>", color="black", linewidth=1.2, shrinkA=5, shrinkB=5)
+    back = dict(arrow, linestyle="--", color="#333333", shrinkA=3, shrinkB=3)
+    font = GRAPH_MIN_FONT
 
-    def node(x: float, y: float, name: str) -> None:
-        ax.text(x, y, f"{name}\n{_SHAPES[name]}", ha="center", va="center", fontsize=9.5, bbox=box)
+    def node(x: float, y: float, name: str) -> Any:
+        return ax.text(x, y, f"{name}\n{shapes[name]}", ha="center", va="center", fontsize=font + 0.5, bbox=box)
 
-    node(0, 0, "X")
-    x = 0.0
-    for op, chapter, param, made in _CHAIN:
-        ox, nx = x + 1.1, x + 2.2
-        ax.text(ox, 0, f"{op}\n{chapter}", ha="center", va="center", fontsize=8, bbox=op_box)
-        ax.annotate("", (ox - 0.42, 0), (x, 0), arrowprops=dict(arrow, shrinkB=0))
-        ax.annotate("", (nx, 0), (ox + 0.42, 0), arrowprops=dict(arrow, shrinkA=0))
-        if param:
-            node(ox, 1.75, param)
-            ax.annotate("", (ox, 0.32), (ox, 1.75), arrowprops=dict(arrow, shrinkB=0, shrinkA=18))
-        node(nx, 0, made)
-        if made != "L":  # the gradient of L with respect to this array goes back to the operation that made it
-            ax.annotate("", (ox, -1.15), (nx, -1.15), arrowprops=back)
-            ax.text((ox + nx) / 2, -1.3, f"∂L/∂{made}\n{_SHAPES[made]}", ha="center", va="top", fontsize=8)
-        x = nx
-    ax.text(0, 1.0, "forward →", ha="center", va="center", fontsize=8.5)
-    ax.text(0, -1.15, "← backward", ha="center", va="center", fontsize=8.5)
+    def link(start: Any, end: Any, start_at: tuple[float, float], end_at: tuple[float, float]) -> None:
+        """An arrow from a point of one box to a point of another (fractions of each text's extent)."""
+        ax.annotate("", xy=end_at, xycoords=end, xytext=start_at, textcoords=start, arrowprops=arrow)
+
+    made = structure.spec("mlp").arrays[0].text
+    for r, row in enumerate(rows):
+        y, x = -r * row_height, 0.0
+        before = node(x, y, made)
+        for op, chapters, params, made in row:
+            ox, nx = x + step / 2, x + step
+            step_box = ax.text(ox, y, f"{op}\n{chapters}", ha="center", va="center", fontsize=font, bbox=op_box)
+            for k, param in enumerate(params):
+                offset = k - (len(params) - 1) / 2
+                link(node(ox + offset * 1.2, y + 1.75, param), step_box, (0.5, 0), (0.5 + offset * 0.35, 1))
+            after = node(nx, y, made)
+            link(before, step_box, (1, 0.5), (0, 0.5))
+            link(step_box, after, (1, 0.5), (0, 0.5))
+            before = after
+            if made != loss:  # the gradient of the loss with respect to this array goes back to the step that made it
+                ax.annotate("", (ox, y - 1.05), (nx, y - 1.05), arrowprops=back)
+                ax.text((ox + nx) / 2 + 0.2, y - 1.2, f"∂{loss}/∂{made}  {shapes[made]}", ha="center", va="top",
+                        fontsize=font)
+            x = nx
+    ax.text(0, 1.0, "forward →", ha="center", va="center", fontsize=font)
+    ax.text(0, -1.05, "← backward", ha="center", va="center", fontsize=font)
     return fig

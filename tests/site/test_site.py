@@ -42,12 +42,12 @@ import pytest
 from PIL import Image
 
 from booksite import (LOCAL_HOSTS, RULE_PAGES, WIDGET_VIEW_SELECTOR, contrast, file_sizes,
-                      settle, toc_pages)
+                      relative_luminance, settle, toc_pages)
 
 pytestmark = pytest.mark.book
 
-# Budget of a page (issue 10): every file it fetched, explorers live, gzip -6 as a static host sends it.
-PAGE_BUDGET_GZIP_BYTES = 600 * 1024
+# Budget of a page (issues 10, 16): every file it fetched, explorers live, gzip -6 as a static host sends it.
+PAGE_BUDGET_GZIP_BYTES = 400 * 1024
 HOST_SCRIPT = "widget-host.js"  # _assets/widget-host.js, the one script of widget pages
 VIEWPORT = {"width": 1280, "height": 800}  # the placeholder, keyboard and anchor tests' window
 PLACEHOLDER_JUMP_PX = 200  # most a widget output's height may change when the widget replaces its placeholder
@@ -64,6 +64,7 @@ RAW_TEX = re.compile(r"\$\$|\\frac|\\partial|\\\(|\\\[|\\begin\{")
 # TeX errors; KaTeX fonts loaded; widget views and how often each was rendered; images and their alt text.
 COLLECT = r"""
 () => {
+  const PANELS = '.cell_output .text_html, .admonition, div.highlight, table, .gradlib-check';
   const skip = 'script, style, pre, code, textarea, .katex, .highlight';
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
     acceptNode: (node) => node.parentElement && node.parentElement.closest(skip)
@@ -99,6 +100,17 @@ COLLECT = r"""
     iconFontsLoaded: Array.from(document.fonts)
       .filter((f) => f.family.includes('Font Awesome 6') && f.status === 'loaded').length,
     scripts: Array.from(document.scripts).map((s) => s.src).filter(Boolean),
+    // The page's panels (HTML outputs such as check tables, admonitions, code, tables) and the
+    // colour each shows: the first opaque background from it up to the page.
+    panels: Array.from(document.querySelectorAll(PANELS)).filter((el) => el.getClientRects().length > 0)
+      .map((el) => {
+        let colour = null;
+        for (let node = el; node && !colour; node = node.parentElement) {
+          const c = getComputedStyle(node).backgroundColor.match(/[\d.]+/g).map(Number);
+          if (c.length === 3 || c[3] > 0.5) colour = c.slice(0, 3);
+        }
+        return { what: `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`, background: colour || [255, 255, 255] };
+      }),
     images: Array.from(document.querySelectorAll('img')).map((img) => ({
       src: img.getAttribute('src'), alt: img.getAttribute('alt'),
       inFigure: !!img.closest('figure'), hidden: img.getAttribute('aria-hidden') === 'true',
@@ -240,6 +252,19 @@ def test_every_formula_is_rendered(visits, book_page):
     assert RAW_TEX.findall(dom["text"]) == [], f"raw TeX left in the text: {RAW_TEX.findall(dom['text'])}"
 
 
+# A Markdown table left as text: a separator row of pipes and dashes (smartquotes may have made the
+# dashes en or em dashes), or a row of three or more pipe-separated cells.
+RAW_MARKDOWN_TABLE = re.compile(r"\|\s*:?[-–—]+:?\s*\||(?:\|[^|\n]{1,80}){3,}\|")
+
+
+@pytest.mark.browser
+def test_no_raw_markdown_table_in_the_prose(visits, book_page):
+    """No page's text outside code shows a Markdown table as pipes and dashes (issue 16, item 2: an
+    output rendered as Markdown without the table extension): tables reach the reader as tables."""
+    raw = [match.group(0)[:80] for match in RAW_MARKDOWN_TABLE.finditer(visits(book_page).dom["text"])]
+    assert raw == [], f"{book_page}: raw Markdown table text {raw[:5]}"
+
+
 @pytest.mark.browser
 def test_every_widget_renders_exactly_once(visits, book_page, book_html):
     dom = visits(book_page).dom
@@ -267,7 +292,7 @@ def test_every_image_has_alt_text(visits, book_page):
 @pytest.mark.browser
 def test_header_icons_render_from_the_cut_down_icon_fonts(visits, book_page):
     """The theme's icons draw from its Font Awesome 6 families (fontawesome.js is left out), whose
-    files are the site's cut-down fonts (_static/fonts/, _ext/book_site.py): the theme's full
+    files are the site's cut-down fonts (_static/fonts/, _ext/book_site/): the theme's full
     fonts are never fetched."""
     visit = visits(book_page)
     dom = visit.dom
@@ -371,6 +396,19 @@ def test_widget_host_loaded_once_and_only_by_widget_pages(visits, book_page):
 
 
 # --------------------------------------------------------------------------- browser: explorers, dark mode
+
+DARK_PANEL_LUMINANCE = 0.1  # a panel of the dark theme is at most this light (the page: 0.006; #555: 0.09)
+
+
+@pytest.mark.browser
+def test_dark_theme_has_no_light_panels(visits, book_page):
+    """Dark theme (issue 16, item 7): check tables and every other HTML output, admonitions, code and
+    tables sit on dark backgrounds, no light-grey panel on the dark page (the theme puts HTML outputs
+    on a light panel); their text contrast (>= 4.5) is axe-core's to check, in both themes."""
+    panels = visits(book_page, "dark").dom["panels"]
+    light = sorted({p["what"] for p in panels if relative_luminance(p["background"]) > DARK_PANEL_LUMINANCE})
+    assert light == [], f"{book_page}: light panels on the dark page: {light}"
+
 
 # The explorer's DOM (gradlib/explorer.js): a .gradlib-explorer of .ge-cell buttons; the entry
 # pointed at has data-selected="true", the entries it is computed from / feeds data-lit="true".
@@ -686,6 +724,18 @@ def test_no_script_is_included_twice(book_html, book_page):
     repeated = sorted({key[:100] for key in keys if keys.count(key) > 1})
     assert repeated == []
     assert sum("THEBE_JS_URL =" in s["body"] for s in scripts) <= 1
+
+
+SEARCH_ASSETS = ("searchindex.js", "searchtools.js", "language_data.js")
+
+
+@pytest.mark.parametrize("book_page", [*toc_pages(), "search.html"], ids=lambda p: p.removesuffix(".html"))
+def test_search_index_only_on_the_search_page(book_html, book_page):
+    """The search index and Sphinx's search tools (27 KiB gzip) load on search.html alone: the theme's
+    search box submits there (search-as-you-type is off), so no other page needs them (_ext/templates/layout.html)."""
+    scripts = [urlsplit(s["src"]).path for s in tags(book_html, book_page).scripts if s.get("src")]
+    loaded = sorted(name for name in SEARCH_ASSETS if any(path.endswith(name) for path in scripts))
+    assert loaded == (sorted(SEARCH_ASSETS) if book_page == "search.html" else []), f"{book_page} loads {loaded}"
 
 
 def _host_scripts(scripts: list[dict]) -> list[dict]:
