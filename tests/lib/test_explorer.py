@@ -3,7 +3,7 @@
 The view (gradlib/explorer.js) computes values and lights itself when no kernel answers (the static
 site). Its pure functions are run here under Node and compared, entry by entry, with the Python
 twins in gradlib.structure, which tests/lib/test_structure.py holds to gradlib itself. The browser test
-(tests/test_explorer_browser.py) checks the rendered page.
+(tests/site/test_explorer_browser.py) checks the rendered page.
 """
 from __future__ import annotations
 

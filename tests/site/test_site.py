@@ -732,7 +732,7 @@ SEARCH_ASSETS = ("searchindex.js", "searchtools.js", "language_data.js")
 @pytest.mark.parametrize("book_page", [*toc_pages(), "search.html"], ids=lambda p: p.removesuffix(".html"))
 def test_search_index_only_on_the_search_page(book_html, book_page):
     """The search index and Sphinx's search tools (27 KiB gzip) load on search.html alone: the theme's
-    search box submits there (search-as-you-type is off), so no other page needs them (_ext/templates/layout.html)."""
+    search box submits there (search-as-you-type is off), so no other page needs them (_ext/book_site/templates/layout.html)."""
     scripts = [urlsplit(s["src"]).path for s in tags(book_html, book_page).scripts if s.get("src")]
     loaded = sorted(name for name in SEARCH_ASSETS if any(path.endswith(name) for path in scripts))
     assert loaded == (sorted(SEARCH_ASSETS) if book_page == "search.html" else []), f"{book_page} loads {loaded}"

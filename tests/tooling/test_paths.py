@@ -31,13 +31,6 @@ NOT_SCANNED = {"package-lock.json", "requirements.lock",  # generated; they name
                "tests/tooling/test_paths.py"}  # this file, which names stale paths on purpose
 PAGE_SOURCES = (".ipynb", ".md")
 
-# Files of other owners that still name stale paths: the integrator drops an entry when the fix lands
-# (strict: the test then passes and its xfail fails, so the entry cannot outlive the fix).
-KNOWN_STALE = {
-    "_assets/book.css": ["tests/test_site.py", "tests/test_site.py", "tests/test_appendix.py"],
-    "tests/lib/test_explorer.py": ["tests/test_explorer_browser.py"],
-}
-
 
 def _git(*arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -94,18 +87,12 @@ def stale_paths(file: str) -> list[str]:
 def scanned_files() -> list:
     files = [name for name in repository_files() if name not in NOT_SCANNED and name.split("/")[-1] not in NOT_SCANNED
              and (Path(name).suffix in TEXT_SUFFIXES or Path(name).name == "Makefile")]
-    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"stale paths: {KNOWN_STALE[name]}"))
-            if name in KNOWN_STALE else name for name in files]
+    return files
 
 
 @pytest.mark.parametrize("file", scanned_files())
 def test_every_path_named_exists(file):
     assert stale_paths(file) == []
-
-
-def test_known_stale_paths_are_exactly_what_the_scan_finds():
-    """The xfail list above is what is stale (no more, no less): each such file fails for these paths only."""
-    assert {file: stale_paths(file) for file in KNOWN_STALE} == KNOWN_STALE
 
 
 def test_the_scan_finds_paths_in_every_form_and_judges_them(tmp_path):
