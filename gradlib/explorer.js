@@ -641,7 +641,14 @@ function reduce(ctx, state, action2) {
       const pinned = state.pinned && parseKey(state.pinned)[0] === "jacobian" ? inJacobian(ctx, state) : clampKey(ctx, state.pinned);
       const wrt = ctx.inputs.includes(state.wrt) ? state.wrt : ctx.inputs[0] || "";
       const step = Math.min(state.step, Math.max(0, ctx.spec.steps.length - 1));
-      return restart(ctx, { ...state, wrt, step, view: ctx.spec.output ? state.view : "normal", pinned: pinned || defaultKey(ctx) });
+      return restart(ctx, {
+        ...state,
+        wrt,
+        step,
+        view: ctx.spec.output ? state.view : "normal",
+        pinned: pinned || defaultKey(ctx),
+        pointed: null
+      });
     }
     default:
       throw new Error(`explorer: unknown action ${action2.type}`);
@@ -957,10 +964,13 @@ function render({ model, el }) {
   bar.append(modes, stepper);
   root.append(head, controls, bar, board, captionEl, score, status, legend, predict);
   el.replaceChildren(root);
+  const clampParams = () => {
+    for (const p of spec.params) params[p.name] = Math.min(params[p.name] ?? p.default, shapes[p.below] - 1);
+  };
   const sizeChanged = (attr, name, value) => {
     if (attr === "data-dim") shapes[name] = value;
     else params[name] = value;
-    for (const p of spec.params) params[p.name] = Math.min(params[p.name] ?? p.default, shapes[p.below] - 1);
+    clampParams();
     syncSliders(controls, spec, shapes, params);
     newContext();
     model.set("shapes", { ...shapes });
@@ -977,7 +987,7 @@ function render({ model, el }) {
     spec = specs.find((s) => s.variant === variant) || specs[0];
     root.dataset.variant = spec.variant;
     head.replaceChildren(element("span", { class: "ge-title" }, spec.title));
-    for (const p of spec.params) params[p.name] = Math.min(params[p.name] ?? p.default, shapes[p.below] - 1);
+    clampParams();
     const fresh2 = [
       buildControls(id, specs, spec, shapes, params, { variant: variantChanged, size: sizeChanged }),
       buildModes(spec, spec.output ? spec.jacobian_notes.map(([n]) => n) : [], dispatch),
@@ -1096,6 +1106,7 @@ function render({ model, el }) {
     if (v === variant && sameDict2(s, shapes) && sameDict2(p, params)) return;
     const variantMoved = v !== variant;
     [variant, shapes, params] = [v, { ...s }, { ...p }];
+    clampParams();
     keepFocus(root, () => {
       if (variantMoved) newSpec();
       else {

@@ -43,9 +43,12 @@ export function render({ model, el }) {
   root.append(head, controls, bar, board, captionEl, score, status, legend, predict);
   el.replaceChildren(root);
 
+  const clampParams = () => {  // the true class stays below the number of classes
+    for (const p of spec.params) params[p.name] = Math.min(params[p.name] ?? p.default, shapes[p.below] - 1);
+  };
   const sizeChanged = (attr, name, value) => {
     if (attr === "data-dim") shapes[name] = value; else params[name] = value;
-    for (const p of spec.params) params[p.name] = Math.min(params[p.name] ?? p.default, shapes[p.below] - 1);
+    clampParams();
     syncSliders(controls, spec, shapes, params);
     newContext();
     model.set("shapes", { ...shapes });
@@ -63,7 +66,7 @@ export function render({ model, el }) {
     spec = specs.find((s) => s.variant === variant) || specs[0];
     root.dataset.variant = spec.variant;
     head.replaceChildren(element("span", { class: "ge-title" }, spec.title));
-    for (const p of spec.params) params[p.name] = Math.min(params[p.name] ?? p.default, shapes[p.below] - 1);
+    clampParams();
     const fresh = [buildControls(id, specs, spec, shapes, params, { variant: variantChanged, size: sizeChanged }),
       buildModes(spec, spec.output ? spec.jacobian_notes.map(([n]) => n) : [], dispatch),
       buildStepper(spec, dispatch, () => state.step)];
@@ -174,6 +177,7 @@ export function render({ model, el }) {
     if (v === variant && sameDict(s, shapes) && sameDict(p, params)) return;
     const variantMoved = v !== variant;
     [variant, shapes, params] = [v, { ...s }, { ...p }];
+    clampParams();  // an echo of the shapes can come before the echo of the clamped class
     keepFocus(root, () => { if (variantMoved) newSpec(); else { syncSliders(controls, spec, shapes, params); newContext(); } });
   };
   const onComputed = () => {

@@ -116,7 +116,8 @@ export function reduce(ctx, state, action) {
       const pinned = state.pinned && parseKey(state.pinned)[0] === "jacobian" ? inJacobian(ctx, state) : clampKey(ctx, state.pinned);
       const wrt = ctx.inputs.includes(state.wrt) ? state.wrt : ctx.inputs[0] || "";
       const step = Math.min(state.step, Math.max(0, ctx.spec.steps.length - 1));
-      return restart(ctx, { ...state, wrt, step, view: ctx.spec.output ? state.view : "normal", pinned: pinned || defaultKey(ctx) });
+      return restart(ctx, { ...state, wrt, step, view: ctx.spec.output ? state.view : "normal", pinned: pinned || defaultKey(ctx),
+        pointed: null });
     }
     default: throw new Error(`explorer: unknown action ${action.type}`);
   }

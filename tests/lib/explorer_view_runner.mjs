@@ -103,6 +103,19 @@ const JOBS = {
       return out;
     });
   },
+  // point at the last entry of every array at c.shapes, then move to c.smaller: the view follows
+  reshape(c) {
+    const big = contextOf(c);
+    const small = js.context(c.spec, c.smaller, c.params || {}, c.values, {});
+    return c.spec.arrays.map((array) => {
+      const last = js.shapeOf(c.spec, array.name, c.shapes).map((s) => s - 1);
+      let state = js.reduce(big, js.initialState(big, null), { type: "pin", key: js.key(array.name, last) });
+      state = js.reduce(big, state, { type: "point", key: js.key(array.name, last) });
+      state = js.reduce(small, state, { type: "reshape" });
+      const view = js.derive(small, state);
+      return [view.selected, view.caption.length > 0];
+    });
+  },
   colours() {
     const out = {};
     for (const theme of Object.keys(js.PALETTES)) {

@@ -90,6 +90,15 @@ def test_lights_at_every_slider_shape(spec):
                 assert captioned
 
 
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=[f"{s.rule}-{s.variant}" if s.variant else s.rule for s in ALL_SPECS])
+def test_a_smaller_shape_moves_the_pointed_entry_inside(spec):
+    """Pointing at the last entry, then a slider makes the arrays smaller: the entry moves inside them."""
+    big, small = spec.max_shapes, {d.name: 1 for d in spec.dims}
+    answers = run("reshape", [case(spec, big, smaller=small)])[0]
+    for array, (selected, captioned) in zip(spec.arrays, answers):
+        assert selected == key(array.name, [0] * len(array.dims)) and captioned
+
+
 # --- values, lights, formulas, captions ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
