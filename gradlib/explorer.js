@@ -729,13 +729,14 @@ function derive(ctx, state) {
     const found = verdicts(truth, state.guesses);
     for (const [verdict, keys] of Object.entries(found)) for (const k2 of keys) base.marks.set(k2, verdict);
     const score = scoreLine(spec, q, found, name);
+    const extra = found.extra.length ? `, ${found.extra.length} extra` : "";
     return {
       ...base,
       selected: q,
       lit: /* @__PURE__ */ new Set(),
       found,
       score,
-      caption: `${name(q)}: ${score}. Click any entry, or "another entry", to ask again.`
+      caption: `${name(q)}: ${found.hit.length} of ${found.hit.length + found.miss.length}${extra} (each entry is marked; the line below names them). Click any entry, or "another entry", to ask again.`
     };
   }
   const k = state.pointed || state.pinned;

@@ -211,8 +211,10 @@ export function derive(ctx, state) {
     const found = verdicts(truth, state.guesses);
     for (const [verdict, keys] of Object.entries(found)) for (const k of keys) base.marks.set(k, verdict);
     const score = scoreLine(spec, q, found, name);
+    const extra = found.extra.length ? `, ${found.extra.length} extra` : "";
     return { ...base, selected: q, lit: new Set(), found, score,
-      caption: `${name(q)}: ${score}. Click any entry, or "another entry", to ask again.` };
+      caption: `${name(q)}: ${found.hit.length} of ${found.hit.length + found.miss.length}${extra} (each entry is marked; `
+        + 'the line below names them). Click any entry, or "another entry", to ask again.' };
   }
   const k = state.pointed || state.pinned;
   return { ...base, selected: k, lit: litFor(ctx, state, k), caption: captionFor(ctx, state, k) };

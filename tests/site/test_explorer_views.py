@@ -174,7 +174,8 @@ def test_predict_mode(open_page, rule):
     view = root.evaluate(READ)
     expected = {**{k: "hit" for k in picked[:2]}, **{k: "miss" for k in truth - set(picked[:2])}, extra: "extra"}
     assert view["verdicts"] == expected
-    assert view["score"].startswith(f"{len(picked[:2])} of {len(truth)}") and view["score"] in view["caption"]
+    assert view["score"].startswith(f"{len(picked[:2])} of {len(truth)}")
+    assert f"{len(picked[:2])} of {len(truth)}" in view["caption"] and "to ask again" in view["caption"]
     root.locator('[data-action="another"]').click()
     view = root.evaluate(READ)
     assert view["verdicts"] == {} and view["selected"] != [question] and view["caption"].startswith("Which entries")
