@@ -41,7 +41,10 @@ function termNumbers(spec, shapes, term, entry, arrays) {
     if (i === j) return { text: `1 ${MINUS} ${factor(f.data[i])}\u00b2` };
     return { text: "", note: `${name(0)}[${i}] = tanh(${name(1)}[${i}]) does not depend on ${name(1)}[${j}]` };
   }
-  return { text: i === j ? `${fmt(f.data[i])} \u00d7 (1 ${MINUS} ${fmt(f.data[i])})` : `${MINUS}${fmt(f.data[i])} \u00d7 ${fmt(f.data[j])}` };
+  if (term.fn === "jacobian_softmax") {
+    return { text: i === j ? `${fmt(f.data[i])} \u00d7 (1 ${MINUS} ${fmt(f.data[i])})` : `${MINUS}${fmt(f.data[i])} \u00d7 ${fmt(f.data[j])}` };
+  }
+  return { text: "" };  // a function with no numbers of its own: the caption is its formula and the value
 }
 
 // The index formula of `entry`: structure.formulas' text (sent with the spec) with the indices filled in.
