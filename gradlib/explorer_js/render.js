@@ -170,6 +170,12 @@ export function render({ model, el }) {
   });
 
   newSpec();
+  const initial = model.get("selection") || {};
+  if (state.pinned && state.pinned !== key(initial.array || "", initial.index || [])) {  // chapter 8 starts on step 1's example
+    const [array, index] = parseKey(state.pinned);
+    model.set("selection", { array, index });
+    model.save_changes();
+  }
 
   // Changes from Python (or the echo of our own): redo only what changed.
   const onState = () => {
