@@ -11,9 +11,11 @@
  *    the element where the widget belongs.
  * An anywidget's whole view is JavaScript in its state: "_esm", an ES module's source, whose export
  * `render({model, el})` draws the widget into el (anywidget's front-end contract), and "_css".
- * For each view this script puts a placeholder in the output (book.css makes it about as tall as
- * an explorer, so the page does not jump), imports the module from its source (a Blob URL: same
- * origin, no network), injects its CSS once, and calls render with a model: get, set, on("change:x"),
+ * For each view this script marks the output with the widget's class (data-widget, e.g.
+ * "gradlib.answer.Answer"), injects the widget's CSS once, puts a placeholder in the output (book.css
+ * makes it about as tall as an explorer, a widget's own CSS may size it for that widget, so the page
+ * does not jump), imports the module from its source (a Blob URL: same
+ * origin, no network), and calls render with a model: get, set, on("change:x"),
  * off and save_changes over the embedded state. With no kernel behind the page, set changes the
  * state in the page and tells the widget's own listeners; save_changes has nowhere to send it.
  * Every widget is drawn as soon as the page is parsed: its module is small, and drawing takes a few
@@ -93,19 +95,22 @@
 
   function mount(view, models, shared) {
     var area = view.parentElement;
+    var id = JSON.parse(view.textContent).model_id;
+    var widget = models[id];
+    if (widget && widget.state) {                       // the widget's CSS first: it may size its placeholder,
+      area.setAttribute("data-widget", String(widget.state._anywidget_id || ""));  // [data-widget=...] > .widget-placeholder
+      injectCss(widget.state._css);
+    }
     var placeholder = document.createElement("div");
     placeholder.className = "widget-placeholder";
     placeholder.textContent = setting("placeholder", "Loading\u2026");
     area.insertBefore(placeholder, view);
-    var id = JSON.parse(view.textContent).model_id;
-    var widget = models[id];
     return Promise.resolve().then(function () {
       if (!widget || widget.model_module !== "anywidget" || typeof widget.state._esm !== "string") {
         throw new Error("widget " + id + " is not an anywidget with its _esm: it needs Jupyter to run");
       }
       return importSource(widget.state._esm).then(renderOf);
     }).then(function (render) {
-      injectCss(widget.state._css);
       shared[id] = shared[id] || makeModel(widget.state);  // views of one widget share its model
       var subarea = document.createElement("div");
       subarea.className = "widget-subarea";

@@ -1,7 +1,7 @@
 r"""Matrix plus a broadcast row, $B = X + y$ (Yeh, *Gradient Notes*, section 6).
 
 Shapes: $X, B \in \mathbb{R}^{n \times m}$, $y \in \mathbb{R}^{1 \times m}$ (given as a row
-(1, m) or as (m,)), added to every row of X; the upstream $\partial A / \partial B$ is (n, m).
+(1, m) or as (m,)), added to every row of X; the upstream $\partial L / \partial B$ is (n, m).
 
 Written without broadcasting, $B = X + \mathbf 1 y$ with $\mathbf 1$ the column of n ones, so
 y is used once per row: $B_{ij} = X_{ij} + y_j$. The gradient for X passes straight through;
@@ -9,9 +9,9 @@ for y the chain rule adds up the contributions of all n rows (the matmul rule wi
 $\mathbf 1$ in place of X gives the same):
 
 $$
-\frac{\partial A}{\partial X} = \frac{\partial A}{\partial B},\qquad
-\frac{\partial A}{\partial y_j} = \sum_i \frac{\partial A}{\partial B_{ij}},
-\ \text{i.e.}\ \frac{\partial A}{\partial y} = \mathbf 1^T \frac{\partial A}{\partial B}
+\frac{\partial L}{\partial X} = \frac{\partial L}{\partial B},\qquad
+\frac{\partial L}{\partial y_j} = \sum_i \frac{\partial L}{\partial B_{ij}},
+\ \text{i.e.}\ \frac{\partial L}{\partial y} = \mathbf 1^T \frac{\partial L}{\partial B}
 \ \text{(the column sums, in y's shape).}
 $$
 """
@@ -44,5 +44,5 @@ def forward(X: ArrayLike, y: ArrayLike) -> np.ndarray:
 
 @validated(_backward_inputs)
 def backward(dB: ArrayLike, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Given dB = dA/dB (n, m), return (dA/dX, dA/dy) = (dB, sum_i dB[i, :]), dA/dy in y's shape."""
+    """Given dB = dL/dB (n, m), return (dL/dX, dL/dy) = (dB, sum_i dB[i, :]), dL/dy in y's shape."""
     return dB.copy(), dB.sum(axis=0)

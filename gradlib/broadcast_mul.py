@@ -2,17 +2,17 @@ r"""Broadcast Hadamard product, $B = y \odot X$ row by row (Yeh, *Gradient Notes
 
 Shapes: $y \in \mathbb{R}^{1 \times m}$ (given as a row (1, m) or as (m,)),
 $X, B \in \mathbb{R}^{n \times m}$; row i of B is $B_{i,:} = y \odot X_{i,:}$, i.e.
-$B_{ij} = y_j X_{ij}$. The upstream $\partial A / \partial B$ is (n, m).
+$B_{ij} = y_j X_{ij}$. The upstream $\partial L / \partial B$ is (n, m).
 
-Entry $y_j$ scales all of column j, so a change in it reaches A through every row, each time
-weighted by that row's $X_{ij}$; entry $X_{ij}$ reaches A only through $B_{ij}$,
+Entry $y_j$ scales all of column j, so a change in it reaches L through every row, each time
+weighted by that row's $X_{ij}$; entry $X_{ij}$ reaches L only through $B_{ij}$,
 weighted by $y_j$:
 
 $$
-\frac{\partial A}{\partial y} = \sum_i \frac{\partial A}{\partial B_{i,:}} \odot X_{i,:}
+\frac{\partial L}{\partial y} = \sum_i \frac{\partial L}{\partial B_{i,:}} \odot X_{i,:}
 \ \text{(in y's shape)},\qquad
-\frac{\partial A}{\partial X_{ij}} = y_j \frac{\partial A}{\partial B_{ij}},
-\ \text{i.e.}\ \frac{\partial A}{\partial X} = y \odot \frac{\partial A}{\partial B}
+\frac{\partial L}{\partial X_{ij}} = y_j \frac{\partial L}{\partial B_{ij}},
+\ \text{i.e.}\ \frac{\partial L}{\partial X} = y \odot \frac{\partial L}{\partial B}
 \ \text{(y broadcast over the rows again)}.
 $$
 """
@@ -45,5 +45,5 @@ def forward(y: ArrayLike, X: ArrayLike) -> np.ndarray:
 
 @validated(_backward_inputs)
 def backward(dB: ArrayLike, y: ArrayLike, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Given dB = dA/dB (n, m), return (dA/dy, dA/dX) = (sum_i dB[i, :] * X[i, :], y * dB), dA/dy in y's shape."""
+    """Given dB = dL/dB (n, m), return (dL/dy, dL/dX) = (sum_i dB[i, :] * X[i, :], y * dB), dL/dy in y's shape."""
     return (dB * X).sum(axis=0), y * dB

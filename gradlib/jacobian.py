@@ -4,7 +4,7 @@ For $f : \mathbb{R}^n \to \mathbb{R}^m$ the Jacobian is the m x n matrix of all 
 derivatives, one row per output and one column per input (the layout `numerical_jacobian` uses too):
 
 $$
-J_{ij} = \frac{\partial f_i}{\partial x_j}.
+\mathbf J_{ij} = \frac{\partial f_i}{\partial x_j}.
 $$
 
 A scalar map (m = 1) has a 1 x n Jacobian: its gradient written as a row.
@@ -12,14 +12,14 @@ A scalar map (m = 1) has a 1 x n Jacobian: its gradient written as a row.
 Each map below is a `Map`: `f.forward(x)` (or just `f(x)`) and `f.jacobian(x)`. x is a vector given
 as (n,), a row (1, n) or a column (n, 1); `forward` answers in the same convention.
 
-- `linear(A)`: $f(x) = A x$, $J = A$ (x a column or 1-D).
+- `linear(M)`: $f(x) = M x$, $\mathbf J = M$ (x a column or 1-D).
 - `elementwise(name, f, df)`: $f(x)_i = f(x_i)$, so output i depends on input i only and
-  $J = \mathrm{diag}(f'(x))$; `tanh` is one, with $\tanh' = 1 - \tanh^2$.
-- `softmax`: $s = \mathrm{softmax}(x)$, $J_{ij} = s_i(\mathbf 1[i = j] - s_j)$, i.e.
-  $J = \mathrm{diag}(s) - s s^T$.
+  $\mathbf J = \mathrm{diag}(f'(x))$; `tanh` is one, with $\tanh' = 1 - \tanh^2$.
+- `softmax`: $p = \mathrm{softmax}(x)$, $\mathbf J_{ij} = p_i(\mathbf 1[i = j] - p_j)$, i.e.
+  $\mathbf J = \mathrm{diag}(p) - p p^T$.
 - `scalar(name, f, grad)`: a scalar map with its gradient as the 1 x n Jacobian; `sum_of_squares`
-  ($\sum_i x_i^2$, $J = 2 x^T$) and `softmax_xent(t)` ($J = (\mathrm{softmax}(x) - y)^T$ for the
-  true class t, section 2) are two.
+  ($\sum_i x_i^2$, $\mathbf J = 2 x^T$) and `softmax_xent(t)` ($\mathbf J = (\mathrm{softmax}(x) - e_t)^T$ for the
+  true class t, $e_t$ its one-hot vector; section 2) are two.
 
 >>> import numpy as np; from gradlib import jacobian, numerical_jacobian
 >>> x = np.array([0.5, -1.0, 2.0])
@@ -64,11 +64,11 @@ class Map:
         return self.J(self._x(x)[0])
 
 
-def linear(A: Any) -> Map:
-    """f(x) = A x for an (m, n) matrix A; its Jacobian is A itself, wherever x is."""
-    A = as_matrix("jacobian.linear", "A", A)
-    return Map("linear", lambda x: A @ x, lambda x: A.copy(), kinds=("flat", "column"),
-               size=A.shape[1], size_of=f"each row of A {A.shape}")
+def linear(M: Any) -> Map:
+    """f(x) = M x for an (m, n) matrix M; its Jacobian is M itself, wherever x is."""
+    M = as_matrix("jacobian.linear", "M", M)
+    return Map("linear", lambda x: M @ x, lambda x: M.copy(), kinds=("flat", "column"),
+               size=M.shape[1], size_of=f"each row of M {M.shape}")
 
 
 def elementwise(name: str, f: Callable[[np.ndarray], np.ndarray], df: Callable[[np.ndarray], np.ndarray]) -> Map:
@@ -87,8 +87,8 @@ def scalar(name: str, f: Callable[[np.ndarray], Any], grad: Callable[[np.ndarray
 
 
 def _softmax_jacobian(x: np.ndarray) -> np.ndarray:
-    s = _xent.softmax(x)
-    return np.diag(s) - np.outer(s, s)
+    p = _xent.softmax(x)
+    return np.diag(p) - np.outer(p, p)
 
 
 tanh = elementwise("tanh", np.tanh, lambda x: 1.0 - np.tanh(x) ** 2)

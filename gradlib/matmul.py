@@ -1,7 +1,7 @@
 r"""Matrix product, $B = X Y$ (Yeh, *Gradient Notes*, section 5).
 
 Shapes: $X \in \mathbb{R}^{n \times m}$, $Y \in \mathbb{R}^{m \times p}$,
-$B \in \mathbb{R}^{n \times p}$; the upstream $\partial A / \partial B$ (A a scalar of B) is
+$B \in \mathbb{R}^{n \times p}$; the upstream $\partial L / \partial B$ (L the scalar loss) is
 (n, p), and each gradient has its matrix's shape.
 
 Entry $B_{kl} = \sum_j X_{kj} Y_{jl}$ is row k of X dotted with column l of Y, so
@@ -10,12 +10,12 @@ $\partial B_{kl} / \partial Y_{ij} = \mathbf 1[l = j]\, X_{ki}$. Summing over ev
 (the multi-path chain rule), the indicator keeps one row or one column:
 
 $$
-\frac{\partial A}{\partial X_{ij}} = \sum_l \frac{\partial A}{\partial B_{il}} Y_{jl},\qquad
-\frac{\partial A}{\partial Y_{ij}} = \sum_k \frac{\partial A}{\partial B_{kj}} X_{ki},
+\frac{\partial L}{\partial X_{ij}} = \sum_l \frac{\partial L}{\partial B_{il}} Y_{jl},\qquad
+\frac{\partial L}{\partial Y_{ij}} = \sum_k \frac{\partial L}{\partial B_{kj}} X_{ki},
 $$
 
-which as matrices is $\partial A/\partial X = (\partial A/\partial B)\, Y^T$ and
-$\partial A/\partial Y = X^T (\partial A/\partial B)$. Sections 3 and 4 are the cases p = 1 and n = 1.
+which as matrices is $\partial L/\partial X = (\partial L/\partial B)\, Y^T$ and
+$\partial L/\partial Y = X^T (\partial L/\partial B)$. Sections 3 and 4 are the cases p = 1 and n = 1.
 """
 from __future__ import annotations
 
@@ -52,5 +52,5 @@ def forward(X: ArrayLike, Y: ArrayLike) -> np.ndarray:
 
 @validated(_backward_inputs)
 def backward(dB: ArrayLike, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Given dB = dA/dB (n, p), return (dA/dX, dA/dY) = (dB Y^T, X^T dB), shapes (n, m) and (m, p)."""
+    """Given dB = dL/dB (n, p), return (dL/dX, dL/dY) = (dB Y^T, X^T dB), shapes (n, m) and (m, p)."""
     return dB @ Y.T, X.T @ dB

@@ -1,20 +1,20 @@
 r"""Matrix times column vector, $z = W x$ (Yeh, *Gradient Notes*, section 3).
 
 Shapes: $W \in \mathbb{R}^{n \times m}$, $x \in \mathbb{R}^m$ (given as (m,) or as a column
-(m, 1)), $z \in \mathbb{R}^n$ in x's convention. The upstream gradient $r = \partial J / \partial z$
+(m, 1)), $z \in \mathbb{R}^n$ in x's convention. The upstream gradient $r = \partial L / \partial z$
 is the notes' row (1, n), or z's own shape.
 
 Each output is a dot product, $z_k = \sum_l W_{kl} x_l$, so $\partial z_k / \partial W_{ij} =
-\mathbf 1[k = i]\, x_j$: entry $W_{ij}$ reaches J only through $z_i$. Summing over the
+\mathbf 1[k = i]\, x_j$: entry $W_{ij}$ reaches L only through $z_i$. Summing over the
 paths (the chain rule) leaves one term,
 
 $$
-\frac{\partial J}{\partial W_{ij}} = \sum_k r_k \mathbf 1[k = i]\, x_j = r_i x_j
-\quad\Longrightarrow\quad \frac{\partial J}{\partial W} = r^T x^T \ (n \times m),
+\frac{\partial L}{\partial W_{ij}} = \sum_k r_k \mathbf 1[k = i]\, x_j = r_i x_j
+\quad\Longrightarrow\quad \frac{\partial L}{\partial W} = r^T x^T \ (n \times m),
 $$
 
 an outer product. Likewise $\partial z_k / \partial x_j = W_{kj}$, so
-$\partial J / \partial x_j = \sum_k r_k W_{kj}$, i.e. $\partial J / \partial x = W^T r^T$ (m entries).
+$\partial L / \partial x_j = \sum_k r_k W_{kj}$, i.e. $\partial L / \partial x = W^T r^T$ (m entries).
 """
 from __future__ import annotations
 
@@ -55,5 +55,5 @@ def forward(W: ArrayLike, x: ArrayLike) -> np.ndarray:
 
 @validated(_backward_inputs)
 def backward(r: ArrayLike, W: ArrayLike, x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Given r = dJ/dz, return (dJ/dW, dJ/dx) = (r^T x^T, W^T r^T), shapes (n, m) and x's."""
+    """Given r = dL/dz, return (dL/dW, dL/dx) = (r^T x^T, W^T r^T), shapes (n, m) and x's."""
     return np.outer(r, x), W.T @ r

@@ -1,25 +1,26 @@
 r"""Softmax cross-entropy loss and its gradient w.r.t. the logits (Yeh, *Gradient Notes*, section 2).
 
 For logits $\theta \in \mathbb{R}^C$ and a true class $t$, the predicted
-probabilities are $\hat y = \mathrm{softmax}(\theta)$, $\hat y_c = e^{\theta_c} / \sum_{c'} e^{\theta_{c'}}$,
+probabilities are $p = \mathrm{softmax}(\theta)$, $p_c = e^{\theta_c} / \sum_{c'} e^{\theta_{c'}}$,
 and the loss is the negative log-probability of the true class,
 
 $$
-J(\theta) = -\log \hat y_t = \log \textstyle\sum_c e^{\theta_c} - \theta_t .
+L(\theta) = -\log p_t = \log \textstyle\sum_c e^{\theta_c} - \theta_t .
 $$
 
-Differentiating the log-sum-exp gives $\hat y_c$, differentiating $-\theta_t$ gives
-$-\mathbf 1[c = t]$, so $\nabla_\theta J = \hat y - y$ with $y$ the one-hot vector of
+Differentiating the log-sum-exp gives $p_c$, differentiating $-\theta_t$ gives
+$-\mathbf 1[c = t]$, so $\nabla_\theta L = p - e_t$ with $e_t$ the one-hot vector of
 $t$ (shape of $\theta$: (C,), a row (1, C) or a column (C, 1)).
 
 A batch is a matrix $\Theta \in \mathbb{R}^{N \times C}$ (one example per row) with `t` of shape
-(N,): the loss is the mean $\frac1N \sum_i J(\Theta_{i,:})$ for true classes $t_i$, and its gradient
-is $(\mathrm{softmax}(\Theta_{i,:}) - y_i) / N$ row by row. Without a t, `softmax` and `logsumexp` treat
-an (N, C) matrix with N, C > 1 row by row and a (1, C) or (C, 1) array as one vector.
+(N,): the loss is the mean $\frac1N \sum_i L(\Theta_{i,:})$ for true classes $t_i$, and its gradient
+is $(P - T) / N$, with $P$ the softmax of each row and row i of $T$ the one-hot $e_{t_i}$. Without a
+t, `softmax` and `logsumexp` treat an (N, C) matrix with N, C > 1 row by row and a (1, C) or (C, 1)
+array as one vector.
 
 Both exponentials are taken after subtracting the largest logit, so logits of size 1e4 neither
 overflow nor lose the loss to cancellation. `backward` takes no upstream gradient: the loss is
-the end of the chain (multiply by dA/dJ yourself if it is not).
+the end of the chain (if L feeds a larger loss, multiply by that loss's derivative in L yourself).
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def _softmax_rows(rows: np.ndarray) -> np.ndarray:
 
 @validated(_logit_rows)
 def softmax(theta: ArrayLike) -> np.ndarray:
-    """y_hat_c = exp(theta_c) / sum_c' exp(theta_c'), in theta's shape (row by row for an (N, C) batch)."""
+    """p_c = exp(theta_c) / sum_c' exp(theta_c'), in theta's shape (row by row for an (N, C) batch)."""
     return _softmax_rows(theta)
 
 
@@ -83,19 +84,19 @@ def logsumexp(theta: ArrayLike) -> np.floating | np.ndarray:
 
 
 def onehot(t: ArrayLike, C: int) -> np.ndarray:
-    """The one-hot y (y_t = 1, else 0), shape (C,); for t of shape (N,) an (N, C) matrix of them."""
+    """The one-hot e_t (entry t is 1, the rest 0), shape (C,); for t of shape (N,) the (N, C) matrix T of them."""
     t = as_class_index(RULE, t, C, (C,))
     return (np.arange(C) == t[..., None]).astype(np.float64)
 
 
 @validated(_logits_and_classes)
 def forward(theta: ArrayLike, t: ArrayLike) -> np.floating:
-    """J = log sum_c exp(theta_c) - theta_t; for a batch (one example per row) the mean of the rows' losses."""
-    z = _shifted(theta)  # J is unchanged by the shift, and exact even for logits of size 1e4
+    """L = log sum_c exp(theta_c) - theta_t; for a batch (one example per row) the mean of the rows' losses."""
+    z = _shifted(theta)  # L is unchanged by the shift, and exact even for logits of size 1e4
     return (np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(t)), t]).mean()
 
 
 @validated(_logits_and_classes)
 def backward(theta: ArrayLike, t: ArrayLike) -> np.ndarray:
-    """dJ/dtheta = softmax(theta) - onehot(t) in theta's shape; for a batch each row divided by N."""
+    """dL/dtheta = p - e_t = softmax(theta) - onehot(t) in theta's shape; for a batch each row divided by N."""
     return (_softmax_rows(theta) - onehot(t, theta.shape[1])) / len(t)

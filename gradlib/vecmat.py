@@ -2,18 +2,18 @@ r"""Row vector times matrix, $z = x W$ (Yeh, *Gradient Notes*, section 4).
 
 Shapes: $x \in \mathbb{R}^{1 \times m}$ (given as a row (1, m) or as (m,)),
 $W \in \mathbb{R}^{m \times n}$, $z \in \mathbb{R}^{1 \times n}$ in x's convention. The upstream
-gradient $r = \partial J / \partial z$ is a row (1, n), or (n,) or (n, 1).
+gradient $r = \partial L / \partial z$ is a row (1, n), or (n,) or (n, 1).
 
 This is section 3 turned on its side: $z_l = \sum_k x_k W_{kl}$, so
 $\partial z_l / \partial W_{ij} = \mathbf 1[j = l]\, x_i$ (entry $W_{ij}$ only feeds column j), and
 
 $$
-\frac{\partial J}{\partial W_{ij}} = \sum_l r_l \mathbf 1[j = l]\, x_i = x_i r_j
-\quad\Longrightarrow\quad \frac{\partial J}{\partial W} = x^T r \ (m \times n).
+\frac{\partial L}{\partial W_{ij}} = \sum_l r_l \mathbf 1[j = l]\, x_i = x_i r_j
+\quad\Longrightarrow\quad \frac{\partial L}{\partial W} = x^T r \ (m \times n).
 $$
 
-With $\partial z_l / \partial x_i = W_{il}$, $\partial J / \partial x_i = \sum_l r_l W_{il}$,
-i.e. $\partial J / \partial x = r W^T$ (a row of m entries).
+With $\partial z_l / \partial x_i = W_{il}$, $\partial L / \partial x_i = \sum_l r_l W_{il}$,
+i.e. $\partial L / \partial x = r W^T$ (a row of m entries).
 """
 from __future__ import annotations
 
@@ -54,5 +54,5 @@ def forward(x: ArrayLike, W: ArrayLike) -> np.ndarray:
 
 @validated(_backward_inputs)
 def backward(r: ArrayLike, x: ArrayLike, W: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Given r = dJ/dz, return (dJ/dx, dJ/dW) = (r W^T, x^T r), shapes x's and (m, n)."""
+    """Given r = dL/dz, return (dL/dx, dL/dW) = (r W^T, x^T r), shapes x's and (m, n)."""
     return W @ r, np.outer(x, r)

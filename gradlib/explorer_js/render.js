@@ -38,7 +38,7 @@ export function render({ model, el }) {
   const score = element("p", { class: "ge-score", "aria-live": "polite" });
   const status = element("p", { class: "ge-status" });
   const { legend, predict } = legends();
-  const bar = element("div", { class: "ge-bar" });  // the toggles, then the step buttons and text (chapter 8)
+  const bar = element("div", { class: "ge-bar" });  // the toggles, then the step buttons and text (chapter 9)
   bar.append(modes, stepper);
   root.append(head, controls, bar, board, captionEl, score, status, legend, predict);
   el.replaceChildren(root);
@@ -171,7 +171,7 @@ export function render({ model, el }) {
 
   newSpec();
   const initial = model.get("selection") || {};
-  if (state.pinned && state.pinned !== key(initial.array || "", initial.index || [])) {  // chapter 8 starts on step 1's example
+  if (state.pinned && state.pinned !== key(initial.array || "", initial.index || [])) {  // chapter 9 starts on step 1's example
     const [array, index] = parseKey(state.pinned);
     model.set("selection", { array, index });
     model.save_changes();

@@ -1,6 +1,6 @@
 // The explorer's view state, with no DOM: what the reader has done (a state) and what the view shows
 // for it (derive): the entry pointed at, the lit entries, the caption, predict mode's marks and score,
-// the Jacobian, chapter 8's step. The DOM pieces (controls, grids, jacobian_table, predict, stepper)
+// the Jacobian, chapter 9's step. The DOM pieces (controls, grids, jacobian_table, predict, stepper)
 // only draw what derive returns and turn events into actions for reduce.
 
 import { allIndices, arrayOf, entryText, fmt, get, key, label, nameOf, parseKey, shapeOf } from "./arrays.js";
@@ -142,7 +142,7 @@ export function anotherEntry(ctx, state, k) {
   return key(name, entries[(at + 1) % entries.length]);
 }
 
-// The arrays chapter 8's step k has not computed yet (written by a later step): shown without numbers.
+// The arrays chapter 9's step k has not computed yet (written by a later step): shown without numbers.
 export function pendingArrays(spec, step) {
   return new Set(spec.steps.slice(step + 1).flatMap((s) => s.writes));
 }
@@ -220,7 +220,7 @@ export function derive(ctx, state) {
   return { ...base, selected: k, lit: litFor(ctx, state, k), caption: captionFor(ctx, state, k) };
 }
 
-// Chapter 8's step k: its text, and each array's part in it (reads / writes / idle).
+// Chapter 9's step k: its text, and each array's part in it (reads / writes / idle).
 export function stepView(spec, k) {
   const step = spec.steps[k];
   const names = (list) => list.map((n) => label(spec, n)).join(", ");
@@ -233,7 +233,7 @@ export function stepView(spec, k) {
       + `writes ${names(step.writes)}. In gradlib.mlp: ${step.code}` };
 }
 
-// A cell's text and label: the value, or nothing for an array chapter 8's current step has not computed.
+// A cell's text and label: the value, or nothing for an array chapter 9's current step has not computed.
 export function cellText(spec, name, index, value, pending) {
   const entry = entryText(label(spec, name), index);
   return pending.has(name) ? { text: "", label: `${entry}: not computed yet` } : { text: fmt(value), label: `${entry} = ${fmt(value)}` };

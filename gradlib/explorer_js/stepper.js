@@ -1,4 +1,4 @@
-// Chapter 8's steps through the network: previous / next, the step's text, and each array's part in the
+// Chapter 9's steps through the network: previous / next, the step's text, and each array's part in the
 // step (written, read, or idle: idle arrays are drawn small, without numbers, so a step fits one screen).
 
 import { element } from "./dom.js";

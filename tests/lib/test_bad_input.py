@@ -100,9 +100,9 @@ CASES = [
     ("mul X 3-D", broadcast_mul.forward, (x4, ones((2, 3, 4))), "broadcast_mul", ["X must be 2-D", "(2, 3, 4)"]),
     ("mul X strings", broadcast_mul.forward, (x4, np.full((3, 4), "a")), "broadcast_mul", ["X must be numeric", "(3, 4)"]),
     # jacobian
-    ("linear A vector", jacobian.linear, (x4,), "jacobian.linear", ["A must be 2-D", "(4,)"]),
+    ("linear M vector", jacobian.linear, (x4,), "jacobian.linear", ["M must be 2-D", "(4,)"]),
     ("linear x length", jacobian.linear(W34), (ones(3),), "jacobian.linear",
-     ["x is (3,) but each row of A (3, 4) has 4 entries"]),
+     ["x is (3,) but each row of M (3, 4) has 4 entries"]),
     ("linear x row", jacobian.linear(W34).jacobian, (ones((1, 4)),), "jacobian.linear", ["x is (1, 4)", "(m,) or (m, 1)"]),
     ("tanh x matrix", jacobian.tanh.jacobian, (ones((2, 3)),), "jacobian.tanh", ["x is (2, 3)", "vector"]),
     ("softmax empty x", jacobian.softmax, (np.zeros(0),), "jacobian.softmax", ["x is empty (shape (0,))"]),

@@ -68,7 +68,7 @@ def test_matvec(data, n, m, x_kind, r_kind):
 
     dW, dx = assert_vjp(matvec.forward, matvec.backward, as_kind(r, r_kind), [W, as_kind(x, x_kind)])
     for i, j in itertools.product(range(n), range(m)):
-        assert dW[i, j] == pytest.approx(r[i] * x[j])  # notes: dJ/dW_ij = r_i x_j
+        assert dW[i, j] == pytest.approx(r[i] * x[j])  # notes: dL/dW_ij = r_i x_j
     np.testing.assert_allclose(dx.ravel(), [sum(r[k] * W[k, j] for k in range(n)) for j in range(m)], **TOL)
     np.testing.assert_allclose(dW, np.einsum("i,j->ij", r, x), **TOL)
 
@@ -85,7 +85,7 @@ def test_vecmat(data, m, n, x_kind, r_kind):
 
     dx, dW = assert_vjp(vecmat.forward, vecmat.backward, as_kind(r, r_kind), [as_kind(x, x_kind), W])
     for i, j in itertools.product(range(m), range(n)):
-        assert dW[i, j] == pytest.approx(x[i] * r[j])  # notes: dJ/dW_ij = x_i r_j
+        assert dW[i, j] == pytest.approx(x[i] * r[j])  # notes: dL/dW_ij = x_i r_j
     np.testing.assert_allclose(dx.ravel(), [sum(r[l] * W[i, l] for l in range(n)) for i in range(m)], **TOL)
 
 
@@ -126,7 +126,7 @@ def test_broadcast_add(data, n, m, y_kind):
     dX, dy = assert_vjp(broadcast_add.forward, broadcast_add.backward, dB, [X, as_kind(y, y_kind)])
     np.testing.assert_array_equal(dX, dB)
     np.testing.assert_allclose(dy.ravel(), [sum(dB[i, j] for i in range(n)) for j in range(m)], **TOL)
-    np.testing.assert_allclose(dy.ravel(), np.ones(n) @ dB, **TOL)  # notes: dA/dy = 1^T dA/dB
+    np.testing.assert_allclose(dy.ravel(), np.ones(n) @ dB, **TOL)  # notes: dL/dy = 1^T dL/dB
 
 
 @SETTINGS

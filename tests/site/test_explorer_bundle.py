@@ -18,13 +18,6 @@ BUNDLE = ROOT / "gradlib" / "explorer.js"
 SOURCES = ROOT / "gradlib" / "explorer_js"
 
 
-def make_variable(name: str) -> str:
-    """A variable of the Makefile, as make expands it (the one build command, shared)."""
-    done = subprocess.run(["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", "-", "print"], cwd=ROOT,
-                          input=f"print:\n\t@echo '$({name})'\n", capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
 def test_esbuild_is_pinned_exactly():
     pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["esbuild"]
     assert re.fullmatch(r"\d+\.\d+\.\d+", pinned), f"esbuild must be pinned exactly, not {pinned!r}"
@@ -34,16 +27,13 @@ def test_esbuild_is_pinned_exactly():
     assert subprocess.run([str(esbuild), "--version"], capture_output=True, text=True).stdout.strip() == pinned
 
 
-def test_committed_bundle_equals_a_fresh_build(tmp_path):
+def test_committed_bundle_equals_a_fresh_build():
     esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
     if not esbuild.exists():
         pytest.fail("esbuild is not installed: run `make npm`")
-    fresh = tmp_path / "explorer.js"
-    command = make_variable("ESBUILD_COMMAND").split()
-    done = subprocess.run([*command, f"--banner:js={make_variable('JS_BANNER')}", f"--outfile={fresh}"], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(["node", str(SOURCES / "build.mjs"), "--stdout"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert fresh.read_text() == BUNDLE.read_text(), "gradlib/explorer.js is stale: run `make js` and commit it"
+    assert done.stdout == BUNDLE.read_text(encoding="utf-8"), "gradlib/explorer.js is stale: run `make js` and commit it"
     first = BUNDLE.read_text().splitlines()[0]
     assert first.startswith("// GENERATED") and "gradlib/explorer_js" in first
 
