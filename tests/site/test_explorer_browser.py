@@ -179,7 +179,7 @@ def test_softmax_xent_class_slider(open_page, book_page):
     assert root.locator('input[type=range][data-param="t"]').input_value() == "2"
     view = check_view(root, spec, {"C": 3})
     labels = [" ".join(t.split()) for t in root.locator(".ge-controls label").all_text_contents()]
-    assert labels == ["C = 3 (classes, entries of θ and y)", "t = 2 (the true class)"], labels  # the book's letters
+    assert labels == ["C = 3 (classes, entries of θ and eₜ)", "t = 2 (the true class)"], labels  # the book's letters
     assert "Indices count from 0, as in code" in root.locator(".ge-legend").text_content()
     y = sorted((index, value) for name, index, value, _ in view["cells"] if name == "y")
     assert [v for _, v in y] == [0, 0, 1]
