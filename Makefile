@@ -32,17 +32,23 @@ npm: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-# The generated JavaScript, committed: gradlib/answer.js bundled by esbuild (package.json) from
-# gradlib/answer_src/ (a test checks the committed bundle equals a fresh one).
-js: npm
+# The generated JavaScript, committed (pip and Colab installs have no node), each bundled by esbuild
+# (package.json pins it) and checked by a test to equal a fresh build: gradlib/answer.js from
+# gradlib/answer_src/ (tests/tooling/test_answer_bundle.py), and gradlib/explorer.js below.
+js: npm gradlib/explorer.js
 	node gradlib/answer_src/build.mjs
+
+# The explorer's view: the sources in gradlib/explorer_js/ bundled into the one ES module anywidget
+# loads (every explorer page embeds it: ~12 KiB gzip); tests/site/test_explorer_bundle.py checks it.
+gradlib/explorer.js: $(wildcard gradlib/explorer_js/*.js) gradlib/explorer_js/build.mjs node_modules/.package-lock.json
+	node gradlib/explorer_js/build.mjs
 
 # A Chromium for the browser tests (tests/chromium.py: one already installed; else Debian's, with
 # apt-get as root; else playwright's download).
 browser-setup: setup npm
 	$(BIN)/python tests/chromium.py --install
 
-book: setup npm
+book: setup npm js
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # The whole book as one PDF with a table of contents and page numbers, printed from the built site

@@ -5,8 +5,10 @@
 
 The reader changes the shapes with sliders and points at an entry; the entries it is computed
 from (or, for an input, the entries it feeds) light up and a caption gives the index formula with
-the numbers. The view is JavaScript (``explorer.js``, an anywidget ``_esm``) that reads the rule's
-spec from :mod:`gradlib.structure`, so it keeps working on the static site with no kernel. With a
+the numbers. The view is JavaScript that reads the rule's spec from :mod:`gradlib.structure`, so it
+keeps working on the static site with no kernel: its sources are ``gradlib/explorer_js/`` (a pure
+view state, ``state.js``, and thin DOM pieces), bundled by esbuild (``make js``) into the one ES
+module anywidget loads, ``explorer.js`` (committed: pip and Colab installs have no node). With a
 kernel, every change of shape goes to Python and the numbers shown are gradlib's own
 (``gradlib.<rule>.backward``, the ``computed`` trait).
 
