@@ -269,3 +269,53 @@ def test_weight_of_a_box():
     """The evaluator and the box: at most 25 KiB gzip on a page."""
     size = len(gzip.compress(JS.read_bytes(), 6)) + len(gzip.compress(CSS.read_bytes(), 6))
     assert size <= 25 * 1024, size
+
+
+# --- the capstone's lab: one box per line of the backward pass ------------------------------------------
+
+def capstone_boxes() -> dict[str, Answer]:
+    """The boxes of chapters/09_backprop_mlp.ipynb, made by running their cells (so the build's check of
+    each reference runs here too) with the chapter's shapes N, D, H, C = 5, 2, 4, 3."""
+    import ast
+
+    from gradlib import broadcast_add, matmul, mlp, softmax_xent
+    chapter = Path(__file__).parents[2] / "chapters" / "09_backprop_mlp.ipynb"
+    notebook = json.loads(chapter.read_text(encoding="utf-8"))
+    namespace = {"np": np, "gradlib": gradlib, "broadcast_add": broadcast_add, "matmul": matmul, "mlp": mlp,
+                 "softmax_xent": softmax_xent, "N": 5, "D": 2, "H": 4, "C": 3}
+    boxes = {}
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and cell.get("id", "").startswith("answer-09-"):
+            tree = ast.parse("".join(cell["source"]))
+            exec(compile(ast.Module(tree.body[:-1], []), "<cell>", "exec"), namespace)  # the book's own cell
+            box = eval(compile(ast.Expression(tree.body[-1].value), "<cell>", "eval"), namespace)
+            boxes[box.question] = box
+    return boxes
+
+
+def test_capstone_has_a_box_per_line_and_each_judges_its_slips():
+    boxes = capstone_boxes()
+    assert list(boxes) == ["dL/dTheta", "dL/db2", "dL/dW2", "dL/dHid", "dL/dZ1", "dL/db1", "dL/dW1"]
+    assert [q for q, box in boxes.items() if box.helpers] == ["dL/dTheta"]
+    assert boxes["dL/dTheta"].helpers == ["softmax", "onehot"]
+    assert boxes["dL/dW2"].prompt == "Hid (5, 4), dTheta (5, 3) — type dL/dW2"
+    answers = [  # question, typed, verdict, words of the message
+        ("dL/dTheta", "(softmax(Theta) - onehot(t, C)) / N", "pass", "equals dL/dTheta"),
+        ("dL/dTheta", "softmax(Theta) - onehot(t, C)", "fail", "scaled by 5"),
+        ("dL/db2", "dTheta.sum(axis=0)", "pass", "equals dL/db2"),
+        ("dL/db2", "dTheta.mean(axis=0)", "fail", "scaled by 1/5"),
+        ("dL/db2", "dTheta.sum(axis=1)", "fail", "your answer has shape (5,) but dL/db2 is (3,)"),
+        ("dL/dW2", "Hid.T @ dTheta", "pass", "equals dL/dW2"),
+        ("dL/dW2", "dTheta.T @ Hid", "fail", "your answer has shape (3, 4) but dL/dW2 is (4, 3): transposed?"),
+        ("dL/dHid", "dTheta @ W2.T", "pass", "equals dL/dHid"),
+        ("dL/dHid", "dTheta @ W2", "error", "dTheta @ W2: (5, 3) and (4, 3) do not match"),
+        ("dL/dZ1", "dHid * (Z1 > 0)", "pass", "equals dL/dZ1"),
+        ("dL/dZ1", "np.where(Z1 > 0, dHid, 0)", "pass", "equals dL/dZ1"),
+        ("dL/dZ1", "dHid * (Z1 < 0)", "fail", "the shape (5, 4) is right but"),
+        ("dL/db1", "dZ1.sum(axis=0)", "pass", "equals dL/db1"),
+        ("dL/dW1", "X.T @ dZ1", "pass", "equals dL/dW1"),
+        ("dL/dW1", "dZ1.T @ X", "fail", "transposed?"),
+    ]
+    verdicts = run_js(boxes=[(boxes[q], text) for q, text, _, _ in answers])["verdicts"]
+    for (q, text, verdict, words), got in zip(answers, verdicts, strict=True):
+        assert got["verdict"] == verdict and words in got["message"], (q, text, got)

@@ -40,6 +40,8 @@ FIRST = {
         "G @@ Y": ("error", "unexpected '@'"),
     }),
 }
+CAPSTONE = "chapters/09_backprop_mlp.html"  # the lab: one box per line of the backward pass
+LAB_LINES = ["dL/dTheta", "dL/db2", "dL/dW2", "dL/dHid", "dL/dZ1", "dL/db1", "dL/dW1"]
 HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "constructor", "x.constructor.constructor('alert(1)')()",
            "__proto__", "np.__proto__", "np.ones((10**9,))", "np.eye(10**6)", "window.alert(1)", "document.body",
            "import('data:,1')", "(" * 80 + "x" + ")" * 80, "x" * 600]
@@ -155,7 +157,7 @@ def test_box_reads_at_every_width_and_theme(open_page, screenshot_dir, theme, wi
     root.screenshot(path=str(screenshot_dir / f"answer-03-{width}-{theme}.png"))
 
 
-@pytest.mark.parametrize("book_page", list(FIRST), ids=lambda p: p.split("/")[1].removesuffix(".html"))
+@pytest.mark.parametrize("book_page", [*FIRST, CAPSTONE], ids=lambda p: p.split("/")[1].removesuffix(".html"))
 def test_boxes_add_at_most_25_kib_gzip_to_a_page(book_html, book_page):
     """The page with its boxes against the same page with their widget state and views taken out."""
     html = (book_html / book_page).read_text(encoding="utf-8")
@@ -171,3 +173,38 @@ def test_boxes_add_at_most_25_kib_gzip_to_a_page(book_html, book_page):
     assert without.count("gradlib.answer.Answer") == 0
     size = len(gzip.compress(html.encode(), 6)) - len(gzip.compress(without.encode(), 6))
     assert size <= 25 * 1024, f"{book_page}: the boxes add {size} bytes gzip"
+
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_capstone_lab_has_a_box_per_line_and_judges_dW2(open_page, book_html, screenshot_dir, width):
+    """The lab's seven boxes, in the skeleton's order; the dW2 box passes H^T G_Theta and names the transpose."""
+    page = open_page(CAPSTONE, width=width)
+    assert sorted(m["question"] for m in answer_models(book_html, CAPSTONE)) == sorted(LAB_LINES)
+    boxes = page.locator(".gradlib-answer")
+    prompts = boxes.evaluate_all("(roots) => roots.map((root) => root.querySelector('.ga-prompt').textContent)")
+    assert [prompt.split(" — type ")[-1] for prompt in prompts] == LAB_LINES, "one box per line, in order, once each"
+    root = boxes.nth(LAB_LINES.index("dL/dW2"))
+    root.scroll_into_view_if_needed()
+    view = root.evaluate(READ)
+    assert view["scope"] == {"Hid": [5, 4], "dTheta": [5, 3]}
+    assert view["prompt"] == "Hid (5, 4), dTheta (5, 3) — type dL/dW2"
+    for text, verdict, words in [
+            ("Hid.T @ dTheta", "pass", "your answer equals dL/dW2"),
+            ("dTheta.T @ Hid", "fail", "your answer has shape (3, 4) but dL/dW2 is (4, 3): transposed?"),
+            ("(dTheta.T @ Hid).T", "pass", "your answer equals dL/dW2")]:
+        got = check(page, root, text)
+        assert got["verdict"] == verdict and words in got["message"], (text, got)
+        assert got["message"].startswith({"pass": "✓ Right:", "fail": "✗ Not yet:"}[verdict]), got["message"]
+    check(page, root, "dTheta.T @ Hid")  # the screenshot shows a verdict
+    for k in range(boxes.count()):
+        box = boxes.nth(k).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"box {k} fits the page's width"
+    first, last = boxes.first.bounding_box(), boxes.last.bounding_box()
+    span = last["y"] + last["height"] - first["y"]
+    page.set_viewport_size({"width": width, "height": int(span) + 200})  # all seven boxes in one view
+    boxes.first.evaluate("(root) => root.scrollIntoView({block: 'start'})")  # below the sticky header
+    top = boxes.first.bounding_box()["y"] - 10
+    page.screenshot(path=str(screenshot_dir / f"answer-09-lab-{width}.png"),
+                    clip={"x": 0, "y": top, "width": width, "height": span + 20})
+    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
