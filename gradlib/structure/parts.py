@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gradlib._validate import rule_error
+from gradlib._validate import is_int, rule_error
 
 #: The roles an array plays, in the order the explorer shows them.
 ROLES = ("input", "upstream", "output", "gradient")
@@ -208,7 +208,7 @@ def check_sizes(spec: Spec, shapes: Mapping[str, Any], who: str = "structure") -
     """Each of ``spec``'s dimensions in ``shapes`` is an integer in its range ``low..high`` (errors start with ``who``)."""
     for dim in spec.dims:
         size = shapes[dim.name]
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+        if not is_int(size):
             raise rule_error(who, f"{dim.name} must be an integer, got {size!r} for rule {spec.rule}")
         if not dim.low <= size <= dim.high:
             raise rule_error(who, f"{dim.name}={size} is out of range {dim.low}..{dim.high} for rule {spec.rule}")

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from gradlib import (GradlibError, broadcast_add, broadcast_mul, jacobian, matmul, matvec, softmax_xent,
-                     vecmat)
+from gradlib import (GradlibError, broadcast_add, broadcast_mul, check_gradient, jacobian, matmul, matvec, mlp,
+                     reduce_max, softmax_xent, structure, vecmat)
 
 ones = np.ones
 W34, x4 = ones((3, 4)), ones(4)
@@ -126,3 +126,48 @@ def test_bad_input_names_rule_argument_and_shapes(call, args, rule, fragments):
 def test_case_ids_are_unique():
     ids = [c[0] for c in CASES]
     assert len(ids) == len(set(ids))
+
+
+# --- one "an integer but not a bool" check for every size, count, seed and axis ------------------
+
+@pytest.mark.parametrize("value, expected", [
+    (3, True), (0, True), (-2, True), (np.int64(3), True), (np.uint8(3), True), (np.int32(-1), True),
+    (True, False), (False, False), (np.True_, False), (np.False_, False), (3.0, False), (np.float64(3), False),
+    ("3", False), (None, False), (np.array(3), False), ([3], False), (3 + 0j, False),
+], ids=repr)
+def test_is_int_takes_python_and_numpy_integers_but_no_bool(value, expected):
+    from gradlib._validate import is_int
+    assert is_int(value) is expected
+
+
+def _smooth(v):
+    return float(np.sum(np.sin(v)))
+
+
+# Each place that takes an integer through is_int: the call with a value in, the message for a bad value
+# (rtol is any number, so only its bools are bad).
+INTEGER_ARGUMENTS = [
+    ("check_gradient seed", lambda v: check_gradient(_smooth, ones(3), np.cos(ones(3)), seed=v),
+     "check_gradient: seed must be an int >= 0, got {!r}"),
+    ("check_gradient directions", lambda v: check_gradient(_smooth, ones(3), np.cos(ones(3)), directions=v),
+     "check_gradient: directions must be a positive int or None, got {!r}"),
+    ("check_gradient rtol", lambda v: check_gradient(_smooth, ones(3), np.cos(ones(3)), rtol=v),
+     "check_gradient: rtol must be a finite number >= 0 or None, got {!r}", (True, np.True_)),
+    ("structure sizes", lambda v: structure.check_sizes(structure.MATVEC, {"n": v, "m": 2}),
+     "structure: n must be an integer, got {!r} for rule matvec"),
+    ("mlp.init", lambda v: mlp.init(2, v, 2), "mlp: H must be a positive int, got {!r}"),
+    ("reduce_max axis", lambda v: reduce_max.forward(ones((2, 3)), v),
+     "reduce_max: axis must be an int, got {!r} for X of shape (2, 3)"),
+]
+
+
+@pytest.mark.parametrize("call, message, bad", [(*c[1:3], c[3] if len(c) > 3 else (True, np.True_, 1.0))
+                                               for c in INTEGER_ARGUMENTS], ids=[c[0] for c in INTEGER_ARGUMENTS])
+def test_a_bool_is_refused_where_an_integer_is_wanted_and_a_numpy_integer_is_taken(call, message, bad):
+    """True is an int to Python (True == 1), so without the check ``seed=True`` or ``n=True`` would run
+    with 1; a numpy integer (``np.int64(1)``, what indexing an array gives) is an integer."""
+    for value in bad:
+        with pytest.raises(GradlibError, match="^" + re.escape(message.format(value)) + "$"):
+            call(value)
+    call(np.int64(1))
+    call(1)
