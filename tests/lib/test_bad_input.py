@@ -2,6 +2,7 @@
 and the shapes involved; never a numpy traceback and never a silently wrong answer."""
 from __future__ import annotations
 
+import inspect
 import re
 
 import numpy as np
@@ -123,9 +124,67 @@ def test_bad_input_names_rule_argument_and_shapes(call, args, rule, fragments):
     assert isinstance(info.value, GradlibError)  # ours, not a numpy error that happens to be a ValueError
 
 
-def test_case_ids_are_unique():
-    ids = [c[0] for c in CASES]
-    assert len(ids) == len(set(ids))
+# --- every array argument of every rule, broken each way: found from the rules, not listed ----------
+
+def _nan_at_the_end(v: np.ndarray) -> np.ndarray:
+    v = v.copy()
+    v.flat[-1] = np.nan
+    return v
+
+
+#: (id, how an argument is broken, words the message must add to "rule: <argument> ... <its shape>")
+BREAKS = [
+    ("nan", _nan_at_the_end, ["nan or inf"]),
+    ("text", lambda v: v.astype(str), ["must be numeric"]),
+    ("extra axis", lambda v: np.stack([v, v], axis=-1), []),
+    ("every axis one longer", lambda v: np.ones(tuple(s + 1 for s in v.shape)), []),
+]
+
+
+def _good_arguments(rule: str) -> dict[str, np.ndarray]:
+    """Good arguments of ``rule``, shaped by its spec at sizes 3, 5, 2 (no two dimensions alike)."""
+    if rule == "softmax_xent":  # a batch: theta (3, 5), one class per row
+        return {"theta": np.random.default_rng(1).normal(size=(3, 5)), "t": np.array([0, 4, 2])}
+    spec = structure.spec(rule)
+    shapes = {d.name: size for d, size in zip(spec.dims, (3, 5, 2))}
+    rng = np.random.default_rng(0)
+    return {a.name: rng.uniform(0.5, 1.5, size=spec.shape(a.name, shapes)) for a in spec.arrays
+            if a.role in ("input", "upstream")}
+
+
+def _broken_calls():
+    """Every array parameter of forward and backward (named by the function's own signature) of each
+    two-operand rule and of softmax_xent, broken every way of BREAKS."""
+    for module in (matvec, vecmat, matmul, broadcast_add, broadcast_mul, softmax_xent):
+        rule = module.__name__.split(".")[-1]
+        good = _good_arguments(rule)
+        for function in (module.forward, module.backward):
+            names = list(inspect.signature(function).parameters)
+            for at, name in enumerate(names):
+                for break_id, broken, words in BREAKS:
+                    if name == "t" or (rule == "softmax_xent" and break_id == "every axis one longer"):
+                        continue  # t: the table above; a bigger theta is a valid one
+                    args = [broken(good[n]) if k == at else good[n] for k, n in enumerate(names)]
+                    yield f"{rule}.{function.__name__} {name} {break_id}", rule, function, args, name, words
+
+
+BROKEN_CALLS = list(_broken_calls())
+
+
+@pytest.mark.parametrize("rule, function, args, name, words", [c[1:] for c in BROKEN_CALLS],
+                         ids=[c[0] for c in BROKEN_CALLS])
+def test_every_array_argument_of_every_rule_is_checked(rule, function, args, name, words):
+    """Whichever argument is broken, and however: a GradlibError that starts with the rule, names that
+    argument as what is wrong ("W is", "x must", "r of shape") and gives its shape."""
+    bad = next(a for a, n in zip(args, inspect.signature(function).parameters) if n == name)
+    with pytest.raises(GradlibError) as info:
+        function(*args)
+    message = str(info.value)
+    assert message.startswith(f"{rule}: "), message
+    assert re.search(rf"(?<![\w.]){re.escape(name)} (is|must|of shape)\b", message), message
+    assert str(bad.shape) in message, message
+    assert all(word in message for word in words), message
+
 
 
 # --- one "an integer but not a bool" check for every size, count, seed and axis ------------------
