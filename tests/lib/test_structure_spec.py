@@ -51,8 +51,10 @@ def _with_dx(term: Term) -> tuple:
 
 BROKEN = [  # (id, the spec broken in one way, what validate must say)
     ("repeated array", dict(arrays=MATVEC.arrays + MATVEC.arrays[:1]), "structure: matvec: repeated array names"),
-    ("unknown role", dict(arrays=_with_array("W", role="weights")), "structure: matvec: bad role or dims for Array(name='W'"),
-    ("unknown dim", dict(arrays=_with_array("W", dims=("n", "q"))), "structure: matvec: bad role or dims for Array(name='W'"),
+    ("unknown role", dict(arrays=_with_array("W", role="weights")),
+     "structure: matvec: bad role or dims for Array(name='W'"),
+    ("unknown dim", dict(arrays=_with_array("W", dims=("n", "q"))),
+     "structure: matvec: bad role or dims for Array(name='W'"),
     ("dim too small", dict(dims=(Dim("n", "rows", 3, high=4), MATVEC.dims[1])), "structure: matvec: dim Dim(name='n'"),
     ("dim from 0", dict(dims=(Dim("n", "rows", 3, low=0), MATVEC.dims[1])), "structure: matvec: dim Dim(name='n'"),
     ("default out of range", dict(dims=(Dim("n", "rows", 9, high=8), MATVEC.dims[1])),
@@ -113,7 +115,8 @@ def rule_modules() -> set[str]:
     """gradlib's rule modules, found in the package: each has a forward and a backward; and jacobian,
     whose maps (tanh, softmax, linear(A)) have them as methods."""
     found = {m.name for m in pkgutil.iter_modules(gradlib.__path__)
-             if all(callable(getattr(importlib.import_module(f"gradlib.{m.name}"), f, None)) for f in ("forward", "backward"))}
+             if all(callable(getattr(importlib.import_module(f"gradlib.{m.name}"), f, None))
+                    for f in ("forward", "backward"))}
     return found | {"jacobian"}
 
 
@@ -146,7 +149,8 @@ def test_the_library_of_a_spec_is_gradlibs_own_public_function(spec):
     inputs = given(spec, shapes)
     arrays = structure.library(spec, inputs)
     if spec.rule == "jacobian":
-        fmap = gradlib.jacobian.linear(inputs["A"]) if spec.variant == "linear" else getattr(gradlib.jacobian, spec.variant)
+        linear = spec.variant == "linear"
+        fmap = gradlib.jacobian.linear(inputs["A"]) if linear else getattr(gradlib.jacobian, spec.variant)
         direct = {"f": fmap(inputs["x"]), "J": fmap.jacobian(inputs["x"])}
     elif spec.rule == "mlp":
         params = {name: inputs[name] for name in gradlib.mlp.PARAMS}
