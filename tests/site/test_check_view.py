@@ -99,7 +99,11 @@ TEXT = """() => {
     for (const [r, g, b, a] of layers.reverse()) out = [r, g, b].map((v, i) => a * v + (1 - a) * out[i]);
     return out;
   };
-  const opacity = (el) => { let o = 1; for (let e = el; e; e = e.parentElement) o *= Number(getComputedStyle(e).opacity); return o; };
+  const opacity = (el) => {
+    let o = 1;
+    for (let e = el; e; e = e.parentElement) o *= Number(getComputedStyle(e).opacity);
+    return o;
+  };
   const texts = [...document.querySelectorAll('.gradlib-check, .gradlib-check *')]
     .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()));
   return texts.map((el) => ({ tag: el.tagName, classes: String(el.className), text: el.textContent.slice(0, 30),
