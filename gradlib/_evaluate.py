@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ._validate import GradlibError, as_float_array, rule_error
+from ._validate import GradlibError, as_float_array, is_int, rule_error
 
 FloatFunction = Callable[[np.ndarray], Any]
 _UNSET = object()
@@ -114,7 +114,7 @@ class Evaluator:
                 f"generator?); fix its seed and turn dropout off while checking")
 
     def _where(self, index: int | slice) -> str:
-        if not isinstance(index, int):
+        if not is_int(index):
             return f"near x of shape {self.shape}"
         entry = tuple(int(i) for i in np.unravel_index(index, self.shape))
         return f"at x of shape {self.shape} with entry {entry} perturbed"

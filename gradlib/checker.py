@@ -30,7 +30,7 @@ import numpy as np
 
 from . import estimators, holomorphy
 from ._evaluate import ComplexStepInvalid, Evaluator, FloatFunction, check_method, real_copy
-from ._validate import rule_error
+from ._validate import is_int, rule_error
 from .diagnosis import shape_hint
 from .estimators import CENTRAL_STEP, EPS, METHODS, RICHARDSON_STEP, Estimate
 from .report import CheckResult, verdict
@@ -218,8 +218,7 @@ def _directional_check(ev: Evaluator, grad: np.ndarray, method: str, rtol: float
 def _check_tolerance(rule: str, name: str, value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value) or value < 0:
+    if not (is_int(value) or isinstance(value, (float, np.floating))) or not math.isfinite(value) or value < 0:
         raise rule_error(rule, f"{name} must be a finite number >= 0 or None, got {value!r}")
     return float(value)
 
@@ -248,10 +247,9 @@ def check_gradient(f: FloatFunction, x: Any, analytic: Any, *, method: str = "au
                          + shape_hint(grad.shape, ev.shape))
     rtol = _check_tolerance(rule, "rtol", rtol)
     atol = _check_tolerance(rule, "atol", atol)
-    if directions is not None and (isinstance(directions, bool) or not isinstance(directions, (int, np.integer))
-                                   or directions < 1):
+    if directions is not None and (not is_int(directions) or directions < 1):
         raise rule_error(rule, f"directions must be a positive int or None, got {directions!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise rule_error(rule, f"seed must be an int >= 0, got {seed!r}")
     if directions is not None:
         return _directional_check(ev, grad, method, rtol, atol, int(directions), int(seed))

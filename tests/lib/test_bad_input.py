@@ -2,13 +2,14 @@
 and the shapes involved; never a numpy traceback and never a silently wrong answer."""
 from __future__ import annotations
 
+import inspect
 import re
 
 import numpy as np
 import pytest
 
-from gradlib import (GradlibError, broadcast_add, broadcast_mul, jacobian, matmul, matvec, softmax_xent,
-                     vecmat)
+from gradlib import (GradlibError, broadcast_add, broadcast_mul, check_gradient, jacobian, matmul, matvec, mlp,
+                     reduce_max, softmax_xent, structure, vecmat)
 
 ones = np.ones
 W34, x4 = ones((3, 4)), ones(4)
@@ -123,6 +124,109 @@ def test_bad_input_names_rule_argument_and_shapes(call, args, rule, fragments):
     assert isinstance(info.value, GradlibError)  # ours, not a numpy error that happens to be a ValueError
 
 
-def test_case_ids_are_unique():
-    ids = [c[0] for c in CASES]
-    assert len(ids) == len(set(ids))
+# --- every array argument of every rule, broken each way: found from the rules, not listed ----------
+
+def _nan_at_the_end(v: np.ndarray) -> np.ndarray:
+    v = v.copy()
+    v.flat[-1] = np.nan
+    return v
+
+
+#: (id, how an argument is broken, words the message must add to "rule: <argument> ... <its shape>")
+BREAKS = [
+    ("nan", _nan_at_the_end, ["nan or inf"]),
+    ("text", lambda v: v.astype(str), ["must be numeric"]),
+    ("extra axis", lambda v: np.stack([v, v], axis=-1), []),
+    ("every axis one longer", lambda v: np.ones(tuple(s + 1 for s in v.shape)), []),
+]
+
+
+def _good_arguments(rule: str) -> dict[str, np.ndarray]:
+    """Good arguments of ``rule``, shaped by its spec at sizes 3, 5, 2 (no two dimensions alike)."""
+    if rule == "softmax_xent":  # a batch: theta (3, 5), one class per row
+        return {"theta": np.random.default_rng(1).normal(size=(3, 5)), "t": np.array([0, 4, 2])}
+    spec = structure.spec(rule)
+    shapes = {d.name: size for d, size in zip(spec.dims, (3, 5, 2))}
+    rng = np.random.default_rng(0)
+    return {a.name: rng.uniform(0.5, 1.5, size=spec.shape(a.name, shapes)) for a in spec.arrays
+            if a.role in ("input", "upstream")}
+
+
+def _broken_calls():
+    """Every array parameter of forward and backward (named by the function's own signature) of each
+    two-operand rule and of softmax_xent, broken every way of BREAKS."""
+    for module in (matvec, vecmat, matmul, broadcast_add, broadcast_mul, softmax_xent):
+        rule = module.__name__.split(".")[-1]
+        good = _good_arguments(rule)
+        for function in (module.forward, module.backward):
+            names = list(inspect.signature(function).parameters)
+            for at, name in enumerate(names):
+                for break_id, broken, words in BREAKS:
+                    if name == "t" or (rule == "softmax_xent" and break_id == "every axis one longer"):
+                        continue  # t: the table above; a bigger theta is a valid one
+                    args = [broken(good[n]) if k == at else good[n] for k, n in enumerate(names)]
+                    yield f"{rule}.{function.__name__} {name} {break_id}", rule, function, args, name, words
+
+
+BROKEN_CALLS = list(_broken_calls())
+
+
+@pytest.mark.parametrize("rule, function, args, name, words", [c[1:] for c in BROKEN_CALLS],
+                         ids=[c[0] for c in BROKEN_CALLS])
+def test_every_array_argument_of_every_rule_is_checked(rule, function, args, name, words):
+    """Whichever argument is broken, and however: a GradlibError that starts with the rule, names that
+    argument as what is wrong ("W is", "x must", "r of shape") and gives its shape."""
+    bad = next(a for a, n in zip(args, inspect.signature(function).parameters) if n == name)
+    with pytest.raises(GradlibError) as info:
+        function(*args)
+    message = str(info.value)
+    assert message.startswith(f"{rule}: "), message
+    assert re.search(rf"(?<![\w.]){re.escape(name)} (is|must|of shape)\b", message), message
+    assert str(bad.shape) in message, message
+    assert all(word in message for word in words), message
+
+
+
+# --- one "an integer but not a bool" check for every size, count, seed and axis ------------------
+
+@pytest.mark.parametrize("value, expected", [
+    (3, True), (0, True), (-2, True), (np.int64(3), True), (np.uint8(3), True), (np.int32(-1), True),
+    (True, False), (False, False), (np.True_, False), (np.False_, False), (3.0, False), (np.float64(3), False),
+    ("3", False), (None, False), (np.array(3), False), ([3], False), (3 + 0j, False),
+], ids=repr)
+def test_is_int_takes_python_and_numpy_integers_but_no_bool(value, expected):
+    from gradlib._validate import is_int
+    assert is_int(value) is expected
+
+
+def _smooth(v):
+    return float(np.sum(np.sin(v)))
+
+
+# Each place that takes an integer through is_int: the call with a value in, the message for a bad value
+# (rtol is any number, so only its bools are bad).
+INTEGER_ARGUMENTS = [
+    ("check_gradient seed", lambda v: check_gradient(_smooth, ones(3), np.cos(ones(3)), seed=v),
+     "check_gradient: seed must be an int >= 0, got {!r}"),
+    ("check_gradient directions", lambda v: check_gradient(_smooth, ones(3), np.cos(ones(3)), directions=v),
+     "check_gradient: directions must be a positive int or None, got {!r}"),
+    ("check_gradient rtol", lambda v: check_gradient(_smooth, ones(3), np.cos(ones(3)), rtol=v),
+     "check_gradient: rtol must be a finite number >= 0 or None, got {!r}", (True, np.True_)),
+    ("structure sizes", lambda v: structure.check_sizes(structure.MATVEC, {"n": v, "m": 2}),
+     "structure: n must be an integer, got {!r} for rule matvec"),
+    ("mlp.init", lambda v: mlp.init(2, v, 2), "mlp: H must be a positive int, got {!r}"),
+    ("reduce_max axis", lambda v: reduce_max.forward(ones((2, 3)), v),
+     "reduce_max: axis must be an int, got {!r} for X of shape (2, 3)"),
+]
+
+
+@pytest.mark.parametrize("call, message, bad", [(*c[1:3], c[3] if len(c) > 3 else (True, np.True_, 1.0))
+                                               for c in INTEGER_ARGUMENTS], ids=[c[0] for c in INTEGER_ARGUMENTS])
+def test_a_bool_is_refused_where_an_integer_is_wanted_and_a_numpy_integer_is_taken(call, message, bad):
+    """True is an int to Python (True == 1), so without the check ``seed=True`` or ``n=True`` would run
+    with 1; a numpy integer (``np.int64(1)``, what indexing an array gives) is an integer."""
+    for value in bad:
+        with pytest.raises(GradlibError, match="^" + re.escape(message.format(value)) + "$"):
+            call(value)
+    call(np.int64(1))
+    call(1)

@@ -324,17 +324,36 @@ def test_softmax_jacobian_rows_and_columns_sum_to_zero():
     np.testing.assert_allclose(J, J.T)
 
 
+TRUE_CLASS_K = re.compile(r"(true class|class index)\W{0,4}k\b|theta_k|θₖ|\)ₖ|y_k\b|yₖ|onehot\(k\b|\bk=\{|"
+                          r"[\"']k[\"']")
+
+
 def test_gradlib_never_calls_the_true_class_k():
-    """k is an index letter (z_k, B_kl); the true class is t, in docstrings, messages and explorer labels alike."""
+    """k is an index letter (z_k, B_kl); the true class is t, in docstrings, messages and explorer labels
+    alike: in every Python and JavaScript file of the package, its subpackages (structure/, whose
+    formulas and labels the explorers show) and the widgets' sources included."""
     import pathlib
-    true_class_k = re.compile(r"(true class|class index)\W{0,4}k\b|theta_k|θₖ|\)ₖ|y_k\b|yₖ|onehot\(k\b|\bk=\{|"
-                              r"[\"']k[\"']")
     root = pathlib.Path(softmax_xent.__file__).parent
-    files = sorted(root.glob("*.py")) + sorted(root.glob("*.js"))
-    assert len(files) > 10
-    offending = [f"{f.name}:{n}: {line.strip()}" for f in files
-                 for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if true_class_k.search(line)]
+    files = sorted(f for f in root.rglob("*") if f.suffix in (".py", ".js", ".mjs") and "node_modules" not in f.parts)
+    assert {"structure/rules.py", "structure/computed.py", "explorer.js", "softmax_xent.py"} <= {
+        f.relative_to(root).as_posix() for f in files}
+    offending = [f"{f.relative_to(root)}:{n}: {line.strip()}" for f in files
+                 for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if TRUE_CLASS_K.search(line)]
     assert offending == []
+
+
+@pytest.mark.parametrize("line, offends", [
+    ('Array("y", ("C",), "input", "one-hot y: 1 at the true class k")', True),
+    ('formula = "dθ[{0}] = softmax(θ)[{0}] − y[{0}]"; t = params["k"]', True),
+    ("Param('k', 'the true class', 2, below='C')", True),
+    ("loss = -theta_k + logsumexp(theta)", True),
+    ("θₖ − log Σ exp θ", True),
+    ("dB[k,l] = Σ_j X[k,j] Y[j,l]", False),
+    ("the true class t, an index into theta", False),
+    ("for k in range(C):", False),
+])
+def test_the_true_class_lint_finds_a_k_where_t_belongs(line, offends):
+    assert bool(TRUE_CLASS_K.search(line)) is offends
 
 
 @pytest.mark.parametrize("module", [matvec, vecmat, matmul, broadcast_add, broadcast_mul, softmax_xent],

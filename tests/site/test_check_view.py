@@ -84,3 +84,55 @@ def test_a_failing_check_reads_well_in_a_book_column(browser, failing_check, the
     assert all(c["outline"] >= 3 and c["text"].startswith("\u25c6") for c in worst)  # marked, not only coloured
     plain = [c for c in cells if not re.search(r"gradlib-(mismatch|worst)", c["classes"])]
     assert all(c["outline"] == 0 and c["weight"] < 600 for c in plain)
+
+
+TEXT = """() => {
+  const rgba = (css) => { const v = (css.match(/[\\d.]+/g) || []).map(Number); return v.length === 3 ? [...v, 1] : v; };
+  const behind = (el) => {  // what is behind el's text: its own and its ancestors' backgrounds, composited
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    let out = [255, 255, 255];
+    for (const [r, g, b, a] of layers.reverse()) out = [r, g, b].map((v, i) => a * v + (1 - a) * out[i]);
+    return out;
+  };
+  const opacity = (el) => {
+    let o = 1;
+    for (let e = el; e; e = e.parentElement) o *= Number(getComputedStyle(e).opacity);
+    return o;
+  };
+  const texts = [...document.querySelectorAll('.gradlib-check, .gradlib-check *')]
+    .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()));
+  return texts.map((el) => ({ tag: el.tagName, classes: String(el.className), text: el.textContent.slice(0, 30),
+                               color: rgba(getComputedStyle(el).color), behind: behind(el), opacity: opacity(el),
+                               own: rgba(getComputedStyle(el).backgroundColor) }));
+}"""
+
+
+@pytest.mark.parametrize("theme", list(PAGES))
+def test_a_themes_colours_for_tables_captions_and_code_do_not_reach_the_check(browser, failing_check, theme):
+    """Themes give tables, captions, headers and code colours of their own (pydata-sphinx-theme's dark
+    output panel: captions at 1.7:1). Under a theme that paints those elements in its page's own
+    background colour on a background of its text colour, every piece of text of the check (captions,
+    headers, cells, code, summary, legend) still keeps WCAG AA contrast against what is behind it,
+    nothing is dimmed with opacity, and only the mismatched cells (and the legend's sample) are tinted."""
+    background, text = PAGES[theme]
+    hostile = f"table, caption, th, td, code {{ color: rgb{background}; background-color: rgb{text}; }}"
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    try:
+        page.set_content(f'<head><style>{hostile}</style></head><body style="margin:8px;font-family:sans-serif;'
+                         f'background:rgb{background};color:rgb{text}">{failing_check._repr_html_()}</body>')
+        seen = page.evaluate(TEXT)
+    finally:
+        page.close()
+    tags = {t["tag"] for t in seen}
+    assert {"CAPTION", "TH", "TD", "CODE", "STRONG", "DIV", "SPAN"} <= tags, tags
+    for t in seen:
+        assert contrast(t["color"][:3], t["behind"]) >= 4.5, (theme, t)
+        assert t["opacity"] == 1, t
+    tinted = {t["text"] for t in seen if t["own"][3] > 0}
+    marked = {t["text"] for t in seen if "gradlib-mismatch" in t["classes"]}
+    assert tinted == marked and len(marked) == 3 * 2 + 1  # two wrong entries per table, and the legend's sample
