@@ -458,12 +458,13 @@ LIGHTS = """(root) => Array.from(root.querySelectorAll('.ge-cell[data-lit="true"
 
 
 def explore(page) -> list[dict]:
-    """Each explorer's look (EXPLORER_LOOK), then a click on a plain cell: do the lights move to it?"""
+    """Each explorer's look (EXPLORER_LOOK), then a click on a plain cell: do the lights move to it?
+    (A visible one: the capstone's explorer folds the arrays its current step does not use.)"""
     explorers = page.evaluate(EXPLORER_LOOK)
     for number, explorer in enumerate(explorers):
         root = page.locator(".gradlib-explorer").nth(number)
         before = root.evaluate(LIGHTS)
-        target = root.locator('.ge-cell:not([data-lit="true"]):not([data-selected="true"])').last
+        target = root.locator('.ge-cell:not([data-lit="true"]):not([data-selected="true"]):visible').last
         name = target.evaluate("(c) => `${c.dataset.array}[${c.dataset.index}]*`")
         target.click()
         after = root.evaluate(LIGHTS)
