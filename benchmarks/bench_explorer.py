@@ -1,6 +1,6 @@
 """How fast each chapter's explorer re-renders in Chromium: a shape change, and a pointer move.
 
-    .venv/bin/python benchmarks/bench_explorer.py [path/to/_build/html] [--repeat N] [--only 08_]
+    .venv/bin/python benchmarks/bench_explorer.py [path/to/_build/html] [--repeat N] [--only 09_]
 
 Opens every rule chapter of a built book (default ``_build/html``; build it first) through the same
 local server and offline routing as the browser tests (tests/booksite.py: ``BookSite.open`` brings

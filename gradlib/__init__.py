@@ -10,14 +10,14 @@ One small module per rule of Christopher Yeh's *Gradient Notes* (2024), each wit
 >>> bool(gradlib.check_gradient(lambda W: r @ (W @ x), W, dW))
 True
 """
-from gradlib import broadcast_add, broadcast_mul, jacobian, matmul, matvec, softmax_xent, vecmat
+from gradlib import broadcast_add, broadcast_mul, gather, jacobian, matmul, matvec, reduce_max, softmax_xent, vecmat
 from gradlib import mlp  # after the rules it is made of
 from gradlib._validate import GradlibError
 from gradlib.checker import CheckResult, check_gradient, numerical_gradient, numerical_jacobian
 from gradlib.display import show_lines, show_source
 
 __all__ = [
-    "CheckResult", "GradlibError", "broadcast_add", "broadcast_mul", "check_gradient", "jacobian",
-    "matmul", "matvec", "mlp", "numerical_gradient", "numerical_jacobian", "show_lines", "show_source",
-    "softmax_xent", "vecmat",
+    "CheckResult", "GradlibError", "broadcast_add", "broadcast_mul", "check_gradient", "gather", "jacobian",
+    "matmul", "matvec", "mlp", "numerical_gradient", "numerical_jacobian", "reduce_max", "show_lines",
+    "show_source", "softmax_xent", "vecmat",
 ]

@@ -3,11 +3,16 @@
 :class:`Evaluator` holds a flat private copy of ``x`` and calls ``f`` with one entry (or the whole
 point) changed at a time, checking every value ``f`` returns (dtype, shape, finite) and turning any
 failure into a :class:`GradlibError` that names the checker function, x's shape and the cause.
-The estimators (:mod:`gradlib.estimators`) only decide *where* to call ``f``.
+Real calls run with numpy's floating-point warnings off (f's nan or inf is returned, and the
+estimators step back from a domain edge); complex calls with every warning an error. An f that
+caches its argument (it returns one value for every step of a stencil, but another for a fresh copy
+of x) is from then on given a fresh copy per call. The estimators (:mod:`gradlib.estimators`)
+decide *where* to call ``f`` and what the values mean.
 """
 from __future__ import annotations
 
 import cmath
+import contextlib
 import math
 import warnings
 from typing import Any, Callable, Iterable, Sequence
@@ -21,7 +26,12 @@ _UNSET = object()
 
 
 class ComplexStepInvalid(GradlibError):
-    """f cannot be differentiated by complex step as written (it raised, warned or lost Im)."""
+    """f cannot be differentiated by complex step as written; ``reason`` says why in a few words
+    (it raised, warned, dropped the imaginary part, disagreed with real differences, ...)."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(f"{rule}: complex step unusable: {reason}; use method 'richardson' or 'auto'")
+        self.reason = reason
 
 
 def all_finite(values: np.ndarray) -> bool:
@@ -61,8 +71,7 @@ class Evaluator:
     """Calls ``f`` at perturbed versions of its private copy of ``x``, counts the calls, and turns
     every failure into a :class:`GradlibError` naming the checker function, x's shape and the cause."""
 
-    __slots__ = ("rule", "f", "scalar", "shape", "size", "x0", "x0_values", "out_shape", "calls", "_outputs",
-                 "finest_step", "first_richardson")
+    __slots__ = ("rule", "f", "scalar", "shape", "size", "x0", "x0_values", "out_shape", "calls", "fresh", "_given")
 
     def __init__(self, rule: str, f: FloatFunction, x: Any, *, scalar: bool, per_entry: bool = True) -> None:
         """``per_entry=False``: only whole points will be evaluated (directional mode), so the list of
@@ -86,27 +95,23 @@ class Evaluator:
         self.x0_values: list[float] | None = values  # x0.tolist(), else made by the first per-entry stencil
         self.out_shape: tuple[int, ...] | None = None
         self.calls = 0
-        self.finest_step: float | None = None  # the least step / scale a refining estimator took
-        self.first_richardson: tuple[np.ndarray, np.ndarray] | None = None  # richardson's values and h
-        self._outputs: list[np.ndarray] = []  # every value f returned, for largest_output()
+        self.fresh = False  # True once f was seen to cache its argument: then every call gets a copy
+        self._given: list[np.ndarray] = []  # the arrays f was given, kept alive so no two share an id
 
-    def largest_output(self, complex_step: bool = False) -> float:
-        """``max|f|`` over every real call so far, or (``complex_step``) over the real parts of the
-        complex-step calls only: those are all at x, ``Re f(x + i h e_j) = f(x) + O(h**2)``."""
-        kind = "c" if complex_step else "f"
-        blocks = [values for values in self._outputs if values.dtype.kind == kind]
-        largest = max((float(np.abs(values.real).max(initial=0.0)) for values in blocks), default=0.0)
-        self._outputs = [values for values in self._outputs if values.dtype.kind != kind]
-        self._outputs.append(np.array([largest], dtype=blocks[0].dtype if blocks else float))  # all later calls need
-        return largest
+    def __call__(self, point: np.ndarray) -> np.ndarray:
+        """f at one whole point (x's shape, a fresh array), checked, as a flat array of its values."""
+        return self.evaluate(np.asarray(point).reshape(1, -1),
+                             complex_step=np.iscomplexobj(point)).reshape(-1)
 
-    def last_outputs(self) -> np.ndarray:
-        """The values of the last stencil (or batch of whole points), in call order."""
-        return self._outputs[-1]
-
-    def last_output_scale(self) -> float:
-        """``max|f|`` over the values of the last stencil (or batch of whole points)."""
-        return float(np.abs(self._outputs[-1].real).max(initial=0.0)) if self._outputs else 0.0
+    def repeatable(self) -> str | None:
+        """Two calls of f at x itself (fresh copies): None if they agree, else a sentence naming
+        randomness (dropout, an unseeded generator) as the likely cause."""
+        first, second = self(self.x0.copy()), self(self.x0.copy())
+        if np.array_equal(first, second):
+            return None
+        return (f"f returned {float(first.ravel()[0])!r} and then {float(second.ravel()[0])!r} at the same x (shape "
+                f"{self.shape}): f is random (dropout with a fresh mask per call, an unseeded "
+                f"generator?); fix its seed and turn dropout off while checking")
 
     def _where(self, index: int | slice) -> str:
         if not isinstance(index, int):
@@ -127,12 +132,16 @@ class Evaluator:
             why = f"f raised {type(exc).__name__}: {exc} for complex input {where}"
         else:
             why = f"f returned {_describe(out)} for complex input {where} ({exc})"
-        return ComplexStepInvalid(f"{self.rule}: complex step unusable: {why}")
+        return ComplexStepInvalid(self.rule, why)
 
-    def _not_finite(self, where: str, complex_step: bool) -> GradlibError:
+    def not_finite(self, block: np.ndarray, entries: Any, complex_step: bool = False) -> GradlibError:
+        """The error for a block of values with a nan or inf in it (the first one is named)."""
+        indices = [slice(None)] if entries is WHOLE else range(self.size) if entries is None else list(entries)
+        count = len(block) // len(indices)
+        at, k = divmod(int(np.argmin(np.isfinite(block).reshape(len(block), -1).all(axis=1))), count)
+        where = f"{self._where(indices[at])} (stencil point {k + 1} of {count})"
         if complex_step:
-            return ComplexStepInvalid(f"{self.rule}: complex step unusable: f returned nan or inf for "
-                                       f"complex input {where}")
+            return ComplexStepInvalid(self.rule, f"f returned nan or inf for complex input {where}")
         return rule_error(self.rule, f"f returned nan or inf {where}; the checker needs finite values near x")
 
     def _checked_output(self, out: Any, complex_step: bool, index: int | slice) -> Any:
@@ -145,8 +154,8 @@ class Evaluator:
         kind = array.dtype.kind
         if complex_step and kind != "c":
             raise ComplexStepInvalid(
-                f"{self.rule}: complex step unusable: f returned {_describe(out)} for complex input "
-                f"{self._where(index)}, dropping the imaginary part (abs, np.real, norm, a real buffer)")
+                self.rule, f"f returned {_describe(out)} for complex input {self._where(index)}, dropping "
+                           f"the imaginary part (abs, np.real, norm, a real buffer)")
         if not complex_step and kind not in "biuf":
             what = "complex values" if kind == "c" else _describe(out)
             raise rule_error(self.rule, f"f returned {what} {self._where(index)}; f must return real numbers")
@@ -171,8 +180,39 @@ class Evaluator:
 
         f's first value, every array and every change of type is checked (arrays are copied: f
         may return a view of its argument); later values of a checked scalar type need no check.
-        Finiteness and (per entry) an in-place change of x are checked once, at the end.
+        An in-place change of x is checked once, at the end. Real values may be nan or inf (the
+        caller decides); a complex nan or inf makes complex step unusable.
         """
+        rows = rows if isinstance(rows, list) else list(rows)
+        block, work = self._run(rows, entries, complex_step)
+        if not self.fresh and len(block) > 1 and np.all(block == block[0]):
+            self._given.append(work)  # alive: the fresh copy below must not reuse its id
+            self._check_for_a_cache(rows, entries, block, complex_step)
+            if self.fresh:
+                block = self._run(rows, entries, complex_step)[0]
+        if complex_step and not all_finite(block):
+            raise self.not_finite(block, entries, complex_step=True)
+        return block if block.ndim < 3 else block.reshape(len(block), -1)
+
+    def _check_for_a_cache(self, rows: list, entries: Any, block: np.ndarray, complex_step: bool) -> None:
+        """f gave one value for every step: recompute the last point on a fresh array; a different
+        value means f keeps (caches) its argument, so from now on every call gets a copy."""
+        dtype = np.complex128 if complex_step else np.float64
+        if entries is WHOLE:
+            point = np.array(rows[0][-1], dtype=dtype)
+        else:
+            point = self.x0.astype(dtype)
+            point[self.size - 1 if entries is None else int(entries[-1])] = rows[-1][-1]
+        self.fresh = True
+        try:
+            again = self.evaluate(point.reshape(1, -1), complex_step=complex_step)
+        finally:
+            self.fresh = False
+        if not np.array_equal(again.reshape(-1), block[-1].reshape(-1)):
+            self.fresh = True
+
+    def _run(self, rows: list, entries: Any, complex_step: bool) -> tuple[np.ndarray, np.ndarray]:
+        """f's values for ``rows`` (see :meth:`stencil`) and the array f was given."""
         whole = entries is WHOLE
         if whole:
             indices, restores = [slice(None)], [self.x0]
@@ -185,19 +225,24 @@ class Evaluator:
                 indices, restores = entries.tolist(), self.x0[entries].tolist()
         dtype = np.complex128 if complex_step else np.float64
         # what f is given: per entry (real), x's private copy itself, perturbed and restored entry by
-        # entry (also if f fails); complex values or whole points, a copy of it
+        # entry (also if f fails); complex values or whole points, a copy of it; a fresh copy per
+        # call once f was seen to cache its argument (kept alive, so no two calls share an id)
         flat = self.x0.astype(dtype) if complex_step or whole else self.x0
         work = flat.reshape(self.shape)
         f, outputs = self.f, []
+        if self.fresh:
+            def f(w: np.ndarray, g: FloatFunction = self.f, given: list = self._given) -> Any:
+                given.append(w.copy())
+                return g(given[-1])
         append = outputs.append
         checked_type: type | None = None
         index, restore, out = indices[0], restores[0], _UNSET
-        # complex step: every warning is an error (ComplexWarning from float(), astype & co.);
-        # real: a memoryview sets one float ~3x faster than numpy's indexing (it has no complex format)
-        with warnings.catch_warnings() if complex_step else memoryview(flat) as view:
-            if complex_step:
-                warnings.simplefilter("error")
-            setter = flat if complex_step else view
+        # complex step: every warning is an error (ComplexWarning from float(), astype & co.); real:
+        # floating-point warnings off (nan and inf are returned), and a memoryview sets one float ~3x
+        # faster than numpy's indexing (it has no complex format)
+        with warnings.catch_warnings(), contextlib.nullcontext() if complex_step else np.errstate(all="ignore"), \
+                (contextlib.nullcontext(flat) if complex_step else memoryview(flat)) as setter:
+            warnings.simplefilter("error") if complex_step else warnings.simplefilter("ignore", RuntimeWarning)
             try:
                 for index, row, restore in zip(indices, rows, restores):
                     for value in row:
@@ -221,13 +266,8 @@ class Evaluator:
             flat[:] = self.x0_values
             raise rule_error(self.rule, f"f modified its argument (x of shape {self.shape}) in place; "
                                   f"it must leave its input unchanged")
-        block = np.array(outputs, dtype=dtype)
-        if not all_finite(block):
-            count = len(block) // len(indices)
-            at, k = divmod(int(np.argmin(np.isfinite(block).reshape(len(block), -1).all(axis=1))), count)
-            raise self._not_finite(f"{self._where(indices[at])} (stencil point {k + 1} of {count})", complex_step)
-        self._outputs.append(block)  # only finite values: they set the tolerance floor
-        return block if block.ndim < 3 else block.reshape(len(block), -1)
+        with np.errstate(all="ignore"):
+            return np.array(outputs, dtype=dtype), work
 
     def evaluate(self, points: np.ndarray, *, complex_step: bool = False) -> np.ndarray:
         """``out[k] = f(points[k]).ravel()`` for whole points of shape ``(count, x.size)``."""

@@ -146,3 +146,25 @@ def as_class_index(rule: str, value: Any, classes: int, theta_shape: tuple[int, 
         where = f"t[{bad[0]}]={t.flat[bad[0]]}" if t.ndim else f"t={int(t)}"
         raise rule_error(rule, f"{where} is out of range for theta with {classes} classes (shape {theta_shape})")
     return t
+
+
+def is_int(value: Any) -> bool:
+    """An integer (Python or numpy) but not a bool: ``True`` as a size or an axis is almost always a bug."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def as_indices(rule: str, name: str, value: Any, size: int, of: str) -> np.ndarray:
+    """``value`` as a non-empty 1-D array of integers in ``0 .. size - 1`` (the rows of ``of``).
+
+    Floats and booleans are refused (``idx=[0.0, 2.0]`` or a mask is almost always a bug), and so are
+    negative indices: numpy would count them from the end, silently.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "iu":
+        raise rule_error(rule, f"{name} must be integer indices, got dtype {array.dtype} (shape {array.shape})")
+    if array.ndim != 1 or array.size == 0:
+        raise rule_error(rule, f"{name} must be a non-empty 1-D array of indices (N,), got shape {array.shape}")
+    bad = np.flatnonzero((array < 0) | (array >= size))
+    if bad.size:
+        raise rule_error(rule, f"{name}[{bad[0]}]={array[bad[0]]} is out of range 0..{size - 1} for {of}")
+    return array

@@ -8,7 +8,12 @@ With ``N`` the numerical gradient, ``A`` the analytic one and ``tol`` the check'
 - ``A = N^T`` (square x; for more axes, the last two swapped): transposed;
 - ``A = c N`` with ``c = <N, A> / <N, N>`` (least squares), named ``-1`` (sign), ``k`` or ``1/k`` when
   that round factor fits too;
-- ``A = N`` except at one entry, in one row or in one column (``|A - N| > tol`` only there).
+- ``A = N + d`` with ``d`` the mean of ``A - N``: shifted by a constant;
+- ``A = N`` except at one entry, in one row or in one column (``|A - N| > tol`` only there); one
+  wrong entry is named as such first, however large it is next to the others.
+
+All of it is computed on ``N``, ``A`` and ``tol`` divided by ``max(|N|, |A|)``, so any scale of f
+(1e-300 to 1e300) gives the same sentence and no overflow.
 
 Nothing fits (a random error, say): ``None`` -- the diagnosis never makes a claim the numbers do not
 show. A check whose numerical gradient is below ``tol`` almost everywhere has nothing to compare a
@@ -44,7 +49,7 @@ def _scaled(c: float, fits) -> str:
     name = _round_factor(c, fits)
     if name == "-1":
         return ("sign flipped: the analytic gradient is minus the numerical one (a minus sign lost or "
-                "one too many, e.g. y - y_hat where y_hat - y belongs?)")
+                "one too many, e.g. e_t - p where p - e_t belongs?)")
     if name is None:
         return (f"scaled by {c:.6g}: the analytic gradient is {c:.6g} times the numerical one everywhere "
                 f"(a constant factor wrong or missing?)")
@@ -79,20 +84,27 @@ def _localized(wrong: np.ndarray) -> str | None:
     return None
 
 
-def diagnose(numerical: np.ndarray, analytic: np.ndarray, tolerance: float) -> str | None:
-    """One sentence naming the slip if ``analytic`` fits one of the hypotheses above, else None."""
+def diagnose(numerical: np.ndarray, analytic: np.ndarray, tolerance: float | np.ndarray) -> str | None:
+    """One sentence naming the slip if ``analytic`` fits one of the hypotheses above, else None.
+    ``tolerance``: one bound for every entry, or one per entry (an array of x's shape)."""
     N, A = np.asarray(numerical, dtype=float), np.asarray(analytic, dtype=float)
+    scale = float(max(np.abs(N).max(initial=0.0), np.abs(A).max(initial=0.0)))
+    if not 0 < scale < np.inf:
+        return None
+    N, A, tol = N / scale, A / scale, np.broadcast_to(np.asarray(tolerance, dtype=float) / scale, N.shape)
     error = np.abs(A - N)
-    wrong = error > tolerance
-    if not wrong.any() or N.size < 2 or np.count_nonzero(np.abs(N) > tolerance) < 2:
+    wrong = error > tol
+    if not wrong.any() or N.size < 2 or np.count_nonzero(np.abs(N) > tol) < 2:
         return None
 
-    def fits(P: np.ndarray, scale: float = 1.0) -> bool:
-        return bool(np.abs(A - P).max() <= tolerance * max(1.0, scale))
+    def fits(P: np.ndarray, factor: float = 1.0) -> bool:
+        return bool(np.all(np.abs(A - P) <= tol * max(1.0, factor)))
 
-    if np.abs(A).max() <= tolerance:
+    if np.all(np.abs(A) <= tol):
         return "zero: the analytic gradient is zero but the numerical one is not (never filled in, or overwritten?)"
-    if np.count_nonzero(wrong) >= 2 and np.all(np.abs(A[wrong]) <= tolerance):
+    if np.count_nonzero(wrong) == 1:  # one entry off, however large next to the others: not a scale
+        return _localized(wrong)
+    if np.all(np.abs(A[wrong]) <= tol[wrong]):
         return (f"terms left out: the analytic gradient is zero at {np.count_nonzero(wrong)} entries where the "
                 f"numerical one is not, and right elsewhere (off-diagonal terms dropped, e.g. a coupled map "
                 f"treated as elementwise?)")
@@ -102,6 +114,10 @@ def diagnose(numerical: np.ndarray, analytic: np.ndarray, tolerance: float) -> s
     c = float(np.vdot(N, A) / np.vdot(N, N))
     if fits(c * N, abs(c)):
         return _scaled(c, lambda value: fits(value * N, abs(value)))
+    shift = float(np.mean(A - N))
+    if fits(N + shift):
+        return (f"shifted by {shift * scale:.6g}: the analytic gradient is the numerical one plus {shift * scale:.6g} "
+                f"at every entry (a constant term lost, such as the +1 of d(x log x)/dx = log x + 1?)")
     return _localized(wrong)
 
 

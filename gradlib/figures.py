@@ -134,20 +134,20 @@ def figure(rule: str, shapes: Mapping[str, int] | None = None,
     return fig
 
 
-# --- chapter 8: the network as a computational graph ------------------------------------------------
+# --- chapter 9: the network as a computational graph ------------------------------------------------
 
 #: The forward chain of gradlib.mlp: (operation, chapter, parameter it brings in, array it makes).
-_CHAIN = (("X W1", "ch. 5", "W1", "Z1"), ("+ b1", "ch. 6", "b1", "A"), ("relu", "ch. 1", "", "H"),
-          ("H W2", "ch. 5", "W2", "Z2"), ("+ b2", "ch. 6", "b2", "L"), ("mean xent", "ch. 2", "t", "J"))
-_SHAPES = {"X": "N×D", "W1": "D×H", "Z1": "N×H", "b1": "H", "A": "N×H", "H": "N×H", "W2": "H×C",
-           "Z2": "N×C", "b2": "C", "L": "N×C", "t": "N (classes)", "J": "scalar"}
+_CHAIN = (("X W1", "ch. 5", "W1", "XW1"), ("+ b1", "ch. 6", "b1", "Z1"), ("relu", "ch. 1", "", "H"),
+          ("H W2", "ch. 5", "W2", "HW2"), ("+ b2", "ch. 6", "b2", "Θ"), ("mean xent", "ch. 2", "t", "L"))
+_SHAPES = {"X": "N×D", "W1": "D×H", "XW1": "N×H", "b1": "H", "Z1": "N×H", "H": "N×H", "W2": "H×C",
+           "HW2": "N×C", "b2": "C", "Θ": "N×C", "t": "N (classes)", "L": "scalar"}
 
 
 def graph() -> Figure:
     """gradlib.mlp as a computational graph: the forward chain left to right (solid arrows, each
     operation labelled with its chapter), parameters coming in from above (each with the shape of its
     gradient, which is its own), every array with its shape, and the backward pass right to left
-    underneath (dashed arrows, each carrying the gradient of J with respect to the array it leaves)."""
+    underneath (dashed arrows, each carrying the gradient of L with respect to the array it leaves)."""
     fig = StructureFigure(figsize=(11.5, 3.9), layout="constrained")
     ax = fig.add_subplot()
     ax.set_xlim(-0.6, 13.8)
@@ -172,9 +172,9 @@ def graph() -> Figure:
             node(ox, 1.75, param)
             ax.annotate("", (ox, 0.32), (ox, 1.75), arrowprops=dict(arrow, shrinkB=0, shrinkA=18))
         node(nx, 0, made)
-        if made != "J":  # the gradient of J with respect to this array goes back to the operation that made it
+        if made != "L":  # the gradient of L with respect to this array goes back to the operation that made it
             ax.annotate("", (ox, -1.15), (nx, -1.15), arrowprops=back)
-            ax.text((ox + nx) / 2, -1.3, f"∂J/∂{made}\n{_SHAPES[made]}", ha="center", va="top", fontsize=8)
+            ax.text((ox + nx) / 2, -1.3, f"∂L/∂{made}\n{_SHAPES[made]}", ha="center", va="top", fontsize=8)
         x = nx
     ax.text(0, 1.0, "forward →", ha="center", va="center", fontsize=8.5)
     ax.text(0, -1.15, "← backward", ha="center", va="center", fontsize=8.5)

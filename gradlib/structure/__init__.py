@@ -31,25 +31,30 @@ The same patterns give the Jacobian the rule never builds (:func:`jacobian`): a 
 vector-Jacobian product, ``dW[w] = Σ_u r[u] ∂z[u]/∂W[w]``, so each of its
 products names a row ``u`` (the upstream entry) and holds the Jacobian entry (the other factors).
 
-Chapter 8 chains the rules into a network (:data:`MLP`): relations are evaluated in order, so a
+Chapter 9 chains the rules into a network (:data:`MLP`): relations are evaluated in order, so a
 later one reads the arrays earlier ones computed, and the lights of an entry are what its own step
 reads (one link of the chain, as in every other explorer). Three functions serve it: ``"relu"``,
 ``"relu_mask"`` (dH ⊙ 1[A > 0], chapter 1's diagonal Jacobian) and ``"softmax_rows"`` (a softmax
 per row, ``"nc->ni"``); a term's ``mean_over`` letter divides it by that dimension's size (the 1/N
 of a mean). Its ``steps`` walk the backward pass for the explorer's step buttons.
+
+Chapter 8's two rules need one more of each (:data:`PENDING_VIEW`, not yet drawn by the explorer):
+gather's dependence on the indices is written with a one-hot matrix ``S`` (row n hot at idx[n] =
+n mod V) as a term's ``gate``, so dE[v, d] reads only the rows of G picked from row v; reduce_max's
+``"max_share"`` (``"i,ik->ij"`` over (g, X)) gives g[i] to the row's maximum, reading the whole row.
 """
 from __future__ import annotations
 
 from gradlib.structure.computed import (FUNCTIONS, as_dict, evaluate, formula, formulas, inputs, jacobian, library,
                                         lights, params_at, random_values, sources)
 from gradlib.structure.parts import (ROLES, TERM_FUNCTIONS, Array, Call, Dim, Index, Param, Relation, Spec, Step, Term,
-                                     check_entry, check_sizes, letter_dims, validate)
-from gradlib.structure.rules import (BROADCAST_ADD, BROADCAST_MUL, JACOBIAN, MATMUL, MATVEC, MLP, RULES, SOFTMAX_XENT,
-                                     SPECS, VECMAT, spec)
+                                     check_entry, check_sizes, hot, letter_dims, validate)
+from gradlib.structure.rules import (BROADCAST_ADD, BROADCAST_MUL, GATHER, JACOBIAN, MATMUL, MATVEC, MLP, PENDING_VIEW,
+                                     REDUCE_MAX, RULES, SOFTMAX_XENT, SPECS, VECMAT, spec)
 
 __all__ = [
-    "BROADCAST_ADD", "BROADCAST_MUL", "FUNCTIONS", "JACOBIAN", "MATMUL", "MATVEC", "MLP", "ROLES", "RULES",
-    "SOFTMAX_XENT", "SPECS", "TERM_FUNCTIONS", "VECMAT", "Array", "Call", "Dim", "Index", "Param", "Relation", "Spec",
-    "Step", "Term", "as_dict", "check_entry", "check_sizes", "evaluate", "formula", "formulas", "inputs", "jacobian",
+    "BROADCAST_ADD", "BROADCAST_MUL", "FUNCTIONS", "GATHER", "JACOBIAN", "MATMUL", "MATVEC", "MLP", "PENDING_VIEW",
+    "REDUCE_MAX", "ROLES", "RULES", "SOFTMAX_XENT", "SPECS", "TERM_FUNCTIONS", "VECMAT", "Array", "Call", "Dim", "Index", "Param", "Relation", "Spec",
+    "Step", "Term", "as_dict", "check_entry", "check_sizes", "evaluate", "hot", "formula", "formulas", "inputs", "jacobian",
     "letter_dims", "library", "lights", "params_at", "random_values", "sources", "spec", "validate",
 ]

@@ -16,8 +16,8 @@ from typing import Any, Callable
 import numpy as np
 
 from gradlib._validate import rule_error
-from gradlib.structure.parts import TERM_FUNCTIONS, Index, Relation, Spec, Term, check_entry, letter_dims
-from gradlib.structure.rules import SPECS
+from gradlib.structure.parts import TERM_FUNCTIONS, Index, Relation, Spec, Term, check_entry, hot, letter_dims
+from gradlib.structure.rules import PENDING_VIEW, SPECS
 
 # --- lights --------------------------------------------------------------------------------------
 
@@ -34,8 +34,16 @@ def sources(spec: Spec, shapes: Mapping[str, int], relation: Relation, term: Ter
     fixed = dict(zip(term.output, entry))
     for values in _indices(tuple(int(shapes[dims[letter]]) for letter in term.summed)):
         letters = {**fixed, **dict(zip(term.summed, values))}
+        if term.gate and not _open(spec, shapes, term, letters):
+            continue
         for name, subscripts in zip(term.operands, term.inputs):
             yield name, tuple(letters[letter] for letter in subscripts)
+
+
+def _open(spec: Spec, shapes: Mapping[str, int], term: Term, letters: Mapping[str, int]) -> bool:
+    """Whether the term's ``gate`` (a one-hot matrix operand) is 1 at these letters' entry."""
+    subscripts = term.inputs[term.operands.index(term.gate)]
+    return hot(spec.shape(term.gate, shapes), tuple(letters[c] for c in subscripts))
 
 
 def lights(spec: Spec, shapes: Mapping[str, int], array: str, index: Any) -> dict[str, set[Index]]:
@@ -67,8 +75,11 @@ def fed(spec: Spec, shapes: Mapping[str, int], relation: Relation, term: Term, a
         fixed: dict[str, int] = {}
         if name != array or any(fixed.setdefault(c, i) != i for c, i in zip(letters, index)):
             continue  # another operand, or a repeated letter ("ii") that index does not repeat
-        yield from itertools.product(*((fixed[c],) if c in fixed else range(int(shapes[dims[c]]))
-                                       for c in term.output))
+        entries = itertools.product(*((fixed[c],) if c in fixed else range(int(shapes[dims[c]]))
+                                      for c in term.output))
+        # through a gate, only the entries that really read array[index] (gather: one row of dE)
+        yield from (e for e in entries
+                    if not term.gate or (array, index) in set(sources(spec, shapes, relation, term, e)))
 
 
 # --- formulas ------------------------------------------------------------------------------------
@@ -101,6 +112,9 @@ def _term_text(spec: Spec, relation: Relation, term: Term) -> tuple[str, str]:
         return (f"softmax({names[0]}[{{0}},:])[{{1}}]",) * 2
     if term.fn == "softmax":
         return (f"softmax({names[0]})[{{0}}]",) * 2
+    if term.fn == "max_share":
+        row = f"{names[1]}[{{0}},:]"
+        return (f"{names[0]}[{{0}}] × 1[{names[1]}[{{0}},{{1}}] = max {row}] / #ties",) * 2
     f_i, f_j, x_j = f"{names[-2]}[{{0}}]", f"{names[-2]}[{{1}}]", f"{names[-1]}[{{1}}]"
     derivative = f"∂{f_i}/∂{x_j} = "
     any_entry, diagonal = {
@@ -152,6 +166,12 @@ def _softmax_rows(v: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _max_share(g: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """g[i] shared equally by the entries of row i of X that equal the row's maximum (reduce_max's rule)."""
+    winners = (X == X.max(axis=1, keepdims=True)).astype(np.float64)
+    return g[:, None] * winners / winners.sum(axis=1, keepdims=True)
+
+
 def _einsum(term: Term, ops: list[np.ndarray], shape: Index) -> np.ndarray:
     """np.einsum, plus broadcasting: an output letter no operand has (b1 in "h->nh") repeats the value."""
     kept = "".join(c for c in term.output if any(c in letters for letters in term.inputs))
@@ -174,6 +194,7 @@ FUNCTIONS: dict[str, Callable[[Term, list[np.ndarray], Index], np.ndarray]] = {
     "jacobian_linear": lambda term, ops, shape: ops[0].copy(),
     "jacobian_tanh": lambda term, ops, shape: np.diag(1.0 - ops[0] ** 2),
     "jacobian_softmax": lambda term, ops, shape: np.diag(ops[0]) - np.outer(ops[0], ops[0]),
+    "max_share": lambda term, ops, shape: _max_share(ops[0], ops[1]),
 }
 
 if tuple(FUNCTIONS) != TERM_FUNCTIONS:
@@ -281,7 +302,7 @@ def random_values(rule: str, seed: int | None = None) -> dict[str, np.ndarray]:
     """
     rng = np.random.default_rng(zlib.crc32(rule.encode()) if seed is None else seed)
     values: dict[str, np.ndarray] = {}
-    for s in SPECS[rule]:
+    for s in SPECS.get(rule) or PENDING_VIEW[rule]:
         for array in s.arrays:
             if array.role in ("input", "upstream") and not array.onehot and array.name not in values:
                 shape = s.shape(array.name, s.max_shapes)

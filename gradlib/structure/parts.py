@@ -14,14 +14,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gradlib._validate import rule_error
+from gradlib._validate import is_int, rule_error
 
 #: The roles an array plays, in the order the explorer shows them.
 ROLES = ("input", "upstream", "output", "gradient")
 #: The functions a term can apply to its operands (their values: ``computed.FUNCTIONS``; in the
 #: view: ``FUNCTIONS`` of explorer.js).
 TERM_FUNCTIONS = ("product", "softmax", "tanh", "relu", "relu_mask", "softmax_rows",
-                  "jacobian_linear", "jacobian_tanh", "jacobian_softmax")
+                  "jacobian_linear", "jacobian_tanh", "jacobian_softmax", "max_share")
 Index = tuple[int, ...]
 
 
@@ -42,7 +42,7 @@ class Array:
 
     ``orientation`` says how a vector is written in the notes (``"row"`` or ``"column"``);
     ``onehot`` names the parameter whose value is the hot entry (softmax_xent's y and t). A one-hot
-    *matrix* (chapter 8's Y, one row per example) has row i hot at class ``i mod C`` (code index),
+    *matrix* (chapter 9's Y, one row per example) has row i hot at class ``i mod C`` (code index),
     and ``onehot`` names the vector of those classes as gradlib takes it (``t``).
     """
 
@@ -68,6 +68,9 @@ class Term:
     dimension (the three splits of the pattern are computed once per term). ``constant_if_one`` names a letter over which the term is constant when its dimension
     has one entry (a softmax over one class is always 1, so it depends on nothing). ``mean_over``
     names a letter whose dimension's size divides the term (the 1/N of a mean over the rows).
+    ``gate`` names a one-hot matrix operand (row i hot at column ``i mod`` its width): a combination of
+    letters where its entry is 0 contributes nothing, so it is not read (gather's dE[v, d] reads only
+    the rows n of G with idx[n] = v; the dependence on data is fixed by the one-hot convention).
     """
 
     pattern: str
@@ -76,6 +79,7 @@ class Term:
     sign: int = 1
     constant_if_one: str = ""
     mean_over: str = ""
+    gate: str = ""
 
     @cached_property
     def inputs(self) -> list[str]:
@@ -125,7 +129,7 @@ class Call:
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a chained spec's pass (chapter 8): what it computes, with which chapter's rule."""
+    """One step of a chained spec's pass (chapter 9): what it computes, with which chapter's rule."""
 
     title: str
     rule: str
@@ -195,11 +199,16 @@ def letter_dims(spec: Spec, relation: Relation, term: Term) -> dict[str, str]:
     return dims
 
 
+def hot(shape: Index, index: Index) -> bool:
+    """Whether entry ``index`` of a one-hot matrix of ``shape`` is 1: row i is hot at column i mod width."""
+    return index[1] == index[0] % shape[1]
+
+
 def check_sizes(spec: Spec, shapes: Mapping[str, Any], who: str = "structure") -> None:
     """Each of ``spec``'s dimensions in ``shapes`` is an integer in its range ``low..high`` (errors start with ``who``)."""
     for dim in spec.dims:
         size = shapes[dim.name]
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+        if not is_int(size):
             raise rule_error(who, f"{dim.name} must be an integer, got {size!r} for rule {spec.rule}")
         if not dim.low <= size <= dim.high:
             raise rule_error(who, f"{dim.name}={size} is out of range {dim.low}..{dim.high} for rule {spec.rule}")
@@ -239,6 +248,9 @@ def validate(spec: Spec) -> None:
                 raise bad(f"softmax {term.pattern!r} must keep its dimension")
             if term.mean_over and term.mean_over not in term.inputs[0]:
                 raise bad(f"mean_over {term.mean_over!r} is not a letter of {term.pattern!r}'s first operand")
+            if term.gate and (term.gate not in term.operands or not spec.array(term.gate).onehot
+                              or len(spec.array(term.gate).dims) != 2):
+                raise bad(f"gate {term.gate!r} must be a one-hot matrix operand of {term.pattern!r}")
     if [r.target for r in spec.relations] != [name for call in spec.library for name in call.returns]:
         raise bad("its library calls must return the relations' targets, in order")
     for step in spec.steps:

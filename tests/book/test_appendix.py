@@ -4,8 +4,8 @@ The cheat sheet (appendix/cheatsheet.md) is one MyST list-table. Each gradient f
 read from the page, parsed by the small evaluator below (juxtaposition is a matrix product, ``\\T``
 a transpose, ``\\odot`` NumPy's broadcasting product, ``\\ones`` a column of ones of whatever length
 its neighbour needs) and compared with the gradient gradlib's checker measures for the forward map
-the row names; the numerator-layout formulas must give its transpose, the shapes written after
-each formula must be its shape, and the gradlib call in the last column is executed too.
+the row names (chapter 1's rows also give the Jacobian); the shapes written after each formula must
+be its shape, and the gradlib call in the last column is executed too.
 """
 from __future__ import annotations
 
@@ -77,6 +77,7 @@ TOKEN = re.compile(r"""
   | (?P<frac>\\frac\{(?P<num>[^{}]+)\}\{(?P<den>[^{}]+)\})
   | (?P<op>\\operatorname\{(?P<opname>\w+)\})
   | (?P<cmd>\\[A-Za-z]+'?)
+  | (?P<sub>[A-Za-z]_\{?[a-z]\}?)
   | (?P<sym>[A-Za-z]'?)
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<punct>[()+\-])
@@ -97,6 +98,8 @@ def tokens(tex: str) -> list[tuple[str, str]]:
             out.append(("frac", f"{match['num']}/{match['den']}"))
         elif match["op"]:
             out.append(("func", match["opname"]))
+        elif match["sub"]:
+            out.append(("sym", re.sub(r"[{}]", "", match["sub"])))
         elif not match["skip"]:
             kind = next(k for k in ("cmd", "sym", "number", "punct") if match[k])
             out.append((kind, match[kind]))
@@ -202,10 +205,10 @@ class Evaluator:
 
 
 def variable(lhs: str) -> str:
-    """``\\pd{J}{W}`` -> ``"W"``, ``\\pd{A}{\\hat X}`` -> ``"hat_X"``, ``\\mathbf{J}_f`` -> ``"Jacobian"``."""
+    """``\\pd{L}{W}`` -> ``"W"``, ``\\pd{L}{\\hat X}`` -> ``"hat_X"``, ``\\mathbf{J}_f`` -> ``"Jacobian"``."""
     if lhs.replace(" ", "") == "\\mathbf{J}_f":
         return "Jacobian"
-    match = re.fullmatch(r"\\pd\{[JA]\}\{(.+)\}", lhs.strip())
+    match = re.fullmatch(r"\\pd\{L\}\{(.+)\}", lhs.strip())
     assert match, f"unexpected left-hand side {lhs!r}"
     name = match.group(1).strip()
     name = Evaluator.COMMANDS.get(name, name)
@@ -239,7 +242,7 @@ def _tanh_prime(v: np.ndarray) -> np.ndarray:
 
 
 def _map_case(f: jacobian.Map, out: str) -> Case:
-    """Chapter 1: J = r f(x) for a column x, and the batch J = sum(G * f(row) for each row)."""
+    """Chapter 1: L = r f(x) for a column x, and the batch L = sum(G * f(row) for each row)."""
     return Case(
         single=dict(x=rand("n", 1), r=rand(1, out)),
         scalar=lambda v: (v["r"] @ f(v["x"])).item(),
@@ -249,9 +252,9 @@ def _map_case(f: jacobian.Map, out: str) -> Case:
     )
 
 
-A_MAP = rand("m", "n")
+M_MAP = rand("m", "n")
 CASES: dict[str, Case] = {
-    "jacobian.linear": _map_case(jacobian.linear(A_MAP), "m"),
+    "jacobian.linear": _map_case(jacobian.linear(M_MAP), "m"),
     "jacobian.tanh": _map_case(jacobian.tanh, "n"),
     "jacobian.softmax": _map_case(jacobian.softmax, "n"),
     "softmax_xent": Case(
@@ -295,17 +298,17 @@ CASES: dict[str, Case] = {
 
 def environment(values: dict[str, Any]) -> dict[str, Any]:
     """What a formula may use: the inputs, the sizes, and the quantities the sheet names after them."""
-    env: dict[str, Any] = {"A": A_MAP, **values, **DIMS, "dsigma": _tanh_prime, "softmax": softmax_xent.softmax,
+    env: dict[str, Any] = {"M": M_MAP, **values, **DIMS, "dsigma": _tanh_prime, "softmax": softmax_xent.softmax,
                            "diag": lambda v: np.diag(np.ravel(v))}
     if "x" in values and values["x"].shape[1] == 1:
-        env["s"] = softmax_xent.softmax(values["x"])
+        env["p"] = softmax_xent.softmax(values["x"])  # chapter 1's p = softmax(x) (no size p in these rows)
     if "X" in values:
-        env["S"] = softmax_xent.softmax(values["X"])
+        env["P"] = softmax_xent.softmax(values["X"])
     if "theta" in values:
-        env["hat_y"] = softmax_xent.softmax(values["theta"])
-        env["y"] = softmax_xent.onehot(values["t"], DIMS["C"])[:, None]  # a column, like theta
+        env["p"] = softmax_xent.softmax(values["theta"])
+        env["e_t"] = softmax_xent.onehot(values["t"], DIMS["C"])[:, None]  # a column, like theta
     if "Theta" in values:
-        env["hat_Y"], env["Y"] = softmax_xent.softmax(values["Theta"]), softmax_xent.onehot(values["t"], DIMS["C"])
+        env["P"], env["T"] = softmax_xent.softmax(values["Theta"]), softmax_xent.onehot(values["t"], DIMS["C"])
     return env
 
 
@@ -319,7 +322,7 @@ def measured(case: Case, batch: bool, name: str) -> np.ndarray:
 
 ROW_RULES = ["jacobian.linear", "jacobian.tanh", "jacobian.softmax", "softmax_xent", "matvec", "vecmat",
              "matmul", "broadcast_add", "broadcast_mul"]
-COLUMNS = ("rule", "forward", "book", "numerator", "batch", "gradlib")
+COLUMNS = ("rule", "forward", "book", "batch", "gradlib")
 
 
 def the_sheet() -> dict[str, dict[str, str]]:
@@ -340,8 +343,6 @@ def check_cell(case: Case, cell: str, column: str) -> list[str]:
         name = variable(lhs)
         got = Evaluator(env)(rhs)
         expected = measured(case, batch, name)
-        if column == "numerator" and name != "Jacobian":
-            expected = expected.T
         want_shape = tuple(int(Evaluator(env)(d)) for d in shape.split("\\times"))
         assert got.shape == want_shape, f"${lhs} = {rhs}$ is {got.shape}, the sheet says ({shape})"
         np.testing.assert_allclose(got, expected, **TOL, err_msg=f"{column}: ${lhs} = {rhs}$")
@@ -353,12 +354,10 @@ def check_cell(case: Case, cell: str, column: str) -> list[str]:
 def test_each_formula_on_the_cheat_sheet_is_the_gradient(rule):
     row, case = the_sheet()[rule], CASES[rule]
     book = check_cell(case, row["book"], "book")
-    numerator = check_cell(case, row["numerator"], "numerator")
     batch = check_cell(case, row["batch"], "batch")
     inputs = [name for name in case.single if name not in ("r", "G", "t")]
-    assert sorted(book) == sorted(inputs), f"the book column must give the gradient of every input: {inputs}"
-    assert sorted(set(numerator) - {"Jacobian"}) == sorted(book)
-    assert ("Jacobian" in numerator) == rule.startswith("jacobian."), "the Jacobian is chapter 1's rule"
+    assert sorted(set(book) - {"Jacobian"}) == sorted(inputs), f"the gradient column must cover every input: {inputs}"
+    assert ("Jacobian" in book) == rule.startswith("jacobian."), "the Jacobian is chapter 1's rule"
     assert batch, "no minibatch formula"
 
 
@@ -367,7 +366,7 @@ def test_each_gradlib_call_on_the_cheat_sheet_runs_and_agrees(rule):
     row, case = the_sheet()[rule], CASES[rule]
     call, returns = re.search(r"`([^`]+)` → `([^`]+)`", row["gradlib"]).groups()
     names = [n.strip() for n in returns.strip("()").split(",")]
-    env = {**case.single, "A": A_MAP}
+    env = {**case.single, "M": M_MAP}
     results = eval(call, {"jacobian": jacobian, "softmax_xent": softmax_xent, "matvec": matvec, "vecmat": vecmat,
                           "matmul": matmul, "broadcast_add": broadcast_add, "broadcast_mul": broadcast_mul}, env)
     results = results if len(names) > 1 else (results,)
@@ -384,7 +383,7 @@ def test_the_shapes_on_the_cheat_sheet_are_the_inputs_shapes(rule):
     declared = re.findall(r"\$([^$]*?)\\in \\R\^\{([^}]+)\}\$", row["forward"])
     assert declared
     env = environment({**case.single, **case.batch})
-    inputs = [case.single, case.batch, {"A": A_MAP}]
+    inputs = [case.single, case.batch, {"M": M_MAP}]
     checked = 0
     for symbols, shape in declared:
         size = tuple(int(Evaluator(env)(d)) for d in shape.split("\\times"))
@@ -399,7 +398,7 @@ def test_the_shapes_on_the_cheat_sheet_are_the_inputs_shapes(rule):
 
 
 @pytest.mark.parametrize("wrong", [("r\\T x\\T", "x r"), ("G Y\\T", "G Y"), ("\\ones\\T (G \\odot X)", "\\ones\\T G"),
-                                   ("\\frac{1}{N} (\\hat Y - Y)", "(\\hat Y - Y)")])
+                                   ("\\frac{1}{N} (P - T)", "(P - T)")])
 def test_a_wrong_formula_on_the_sheet_would_fail(wrong):
     """The check above can fail: the classic mistakes of chapters 3, 5, 7 and 2, written on the sheet."""
     sheet = the_sheet()
@@ -430,7 +429,8 @@ def test_appendix_is_the_last_part_of_the_toc_and_unnumbered():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     last = toc["parts"][-1]
     assert last["caption"] == "Appendix" and not last.get("numbered", False)
-    assert [c["file"] for c in last["chapters"]] == ["appendix/errata", "appendix/cheatsheet"]
+    assert [c["file"] for c in last["chapters"]] == ["appendix/errata", "appendix/cheatsheet",
+                                                     "appendix/how_auto_decides"]
     for entry in last["chapters"]:
         assert (ROOT / f"{entry['file']}.md").is_file()
 
@@ -461,17 +461,23 @@ def test_the_errata_table_lists_every_entry_once():
     assert table == labels and len(set(labels)) == len(labels)
 
 
-def test_every_chapter_with_a_note_on_the_notes_is_in_the_errata():
-    """Each chapter that corrects the notes in place is one of the errata's 'Where's."""
+def test_the_notes_on_the_notes_live_in_the_errata_and_each_chapter_links_to_its_entries():
+    """No chapter keeps a "note on the notes" box; every rule chapter links to its errata entries,
+    every link names an entry that exists, and that entry's "Where" names the chapter back."""
     import nbformat
-    wheres = " ".join(e.split("**Where.**")[1].split("\n\n")[0] for e in _errata_entries())
-    correcting = []
-    for path in sorted((ROOT / "chapters").glob("0*.ipynb")):
-        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
-        if "note on the notes" in text.lower():
-            correcting.append(path.stem)
-    assert len(correcting) >= 5
-    assert [c for c in correcting if f"chapters/{c}" not in wheres] == []
+    text = ERRATA.read_text(encoding="utf-8")
+    labels = set(re.findall(r"\n\((e-[\w-]+)\)=\n", text))
+    wheres = dict(zip(re.findall(r"\n\((e-[\w-]+)\)=\n", text),
+                      (e.split("**Where.**")[1].split("\n\n")[0] for e in _errata_entries())))
+    for path in sorted((ROOT / "chapters").glob("0[1-7]_*.ipynb")):
+        markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        assert "note on the notes" not in markdown.lower(), f"{path.stem}: a note box; it belongs on the errata page"
+        linked = re.findall(r"\{ref\}`[^`<]*<(e-[\w-]+)>`", markdown)
+        assert linked, f"{path.stem}: no link to its errata entries"
+        for label in linked:
+            assert label in labels, f"{path.stem}: no erratum {label}"
+        assert any(f"chapters/{path.stem}" in wheres[label] for label in linked), \
+            f"{path.stem}: none of the entries it links to names it under Where"
 
 
 def test_appendix_pages_credit_the_notes():

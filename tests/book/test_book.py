@@ -8,7 +8,7 @@ import pytest
 from booksite import ROOT, RULE_PAGES, toc_pages
 
 PAGES = [p.removesuffix(".html") for p in toc_pages()]
-RULE_PAGES = [p.removesuffix(".html") for p in RULE_PAGES] + ["chapters/08_backprop_mlp"]  # 8: the rules put together
+RULE_PAGES = [p.removesuffix(".html") for p in RULE_PAGES] + ["chapters/09_backprop_mlp"]  # 8: the rules put together
 
 pytestmark = pytest.mark.book
 

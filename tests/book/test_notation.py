@@ -4,8 +4,10 @@ The true class is ``t`` and never a running index; ``k`` is never the true class
 index is ``i`` and row ``i`` of a matrix is written ``X_{i,:}``; code and figure indices say they
 count from 0; one set of sizes per chapter across text, figure and explorer; every exercise
 solution with code checks its answer with ``check_gradient`` and asserts it, so a wrong solution
-fails the build. Text inside "A note on the notes" boxes is exempt from the letter rules: it
-quotes the notes' own letters on purpose.
+fails the build. One letter per role (issue 19): the loss is L everywhere, M is chapter 1's matrix,
+p/P and e_t/T are softmax cross-entropy's probabilities and targets, y/Y are never a target, 𝒯 is
+chapter 3's array, N the batch size, and ε's roles are split. The notes' own letters are quoted only
+on the errata page (appendix/errata.md), where no chapter-page rule applies.
 """
 from __future__ import annotations
 
@@ -24,7 +26,6 @@ CHAPTERS = [p for p in NOTEBOOKS if re.match(r"0[1-7]_", p.name)]
 RULE = {"01_jacobian": "jacobian", "02_softmax_xent": "softmax_xent", "03_matvec": "matvec",
         "04_vecmat": "vecmat", "05_matmul": "matmul", "06_broadcast_add": "broadcast_add",
         "07_broadcast_mul": "broadcast_mul"}
-NOTE = re.compile(r":::\{admonition\} A note on the notes.*?\n:::", re.S)
 ids = lambda p: p.stem  # noqa: E731
 
 
@@ -33,8 +34,8 @@ def cells(path: Path) -> list:
 
 
 def prose(path: Path) -> str:
-    """The markdown of a notebook without its "A note on the notes" boxes (they quote the notes)."""
-    return "\n\n".join(NOTE.sub("", c.source) for c in cells(path) if c.cell_type == "markdown")
+    """The markdown of a notebook."""
+    return "\n\n".join(c.source for c in cells(path) if c.cell_type == "markdown")
 
 
 def math(text: str) -> list[str]:
@@ -120,12 +121,18 @@ def test_the_example_index_is_i_and_a_row_is_X_i_colon(path):
 
 def test_the_symbol_table_lists_every_symbol():
     table = section(prose(ROOT / "chapters" / "00_conventions.ipynb"), "## Symbols")
-    first_column = " ".join(re.findall(r"^\| (.+?) \|", table, re.M))
-    for symbol in ["$t$", "$i$", "$N$", "$C$", "$G = ", "$R = ", "$r = ", r"$X_{i,:}$", r"$\theta, \hat y, y$",
-                   r"$\Theta, \hat Y, Y$", "$A$", "$J$", r"$\mathbf{J}$", r"$\odot$", r"$\mathrm{d}X$",
-                   r"\langle U, V \rangle", r"$\gamma, \beta, \hat X$"]:
+    rows = re.findall(r"^\| (.+?) \| (.+?) \|", table, re.M)
+    first_column = " ".join(symbol for symbol, _ in rows)
+    for symbol in ["$L$", r"$\mathbf{J}$", "$M$", "$t$", "$i$", "$N$", "$C$", "$G = ", "$R = ", "$r = ",
+                   r"$X_{i,:}$", r"$\theta, p, e_t$", r"$\Theta, P, T$", r"$\mathcal{T}$", r"$\odot$",
+                   r"$\mathrm{d}X$", r"\langle U, V \rangle", r"$\gamma, \beta, \hat X$", r"$\eta$",
+                   r"$\delta$", "$h$", r"$\epsilon$", r"$\varepsilon_{\text{mach}}$", r"$\alpha$"]:
         assert symbol in first_column, f"the conventions page's symbol table lacks {symbol}"
-    assert "(ch. 2 uses $n$)" not in table
+    symbols = [re.findall(r"\$([^$]+)\$", symbol) for symbol, _ in rows]
+    single = [s[0] for s in symbols if len(s) == 1]
+    assert len(single) == len(set(single)), "a symbol has two rows of the table"
+    for old in ("$J$", "$A$", "$T$", r"$\hat y$", "$s = "):
+        assert old not in first_column, f"{old} has no role of its own any more"
 
 
 # --- indices of code and figures; one set of sizes per chapter ----------------------------------
@@ -201,3 +208,75 @@ def test_the_new_exercises_have_checked_dropdown_solutions(chapter, label):
     assert f":::{{exercise}}\n:label: {label}\n" in text
     assert f":::{{solution-start}} {label}\n:class: dropdown" in text
     assert label in _solution_blocks(path)
+
+
+# --- one letter per role (issue 19): the loss L, M, p/P and e_t/T, the batch size N, ε's roles -----
+
+RULE_PAGES = [p for p in NOTEBOOKS if re.match(r"0[0-7]_", p.name)]
+STANDALONE = r"(?<![\\\w{])%s(?![\w}])"  # the letter alone, not \mathbf{J}, not J_f, not part of a word
+ROLE_RULES = {  # role: (pages it applies to, patterns over the page's formulas)
+    "the loss is L, never J or A": (
+        RULE_PAGES, [r"\\pd\{[JA]\}", r"\\partial [JA]\b", r"\\nabla_\{?\\theta\}?\s*[JA]\b", r"\\mathrm\{d\}[JA]\b",
+                     STANDALONE % "J", STANDALONE % "A", r"[JA]_\\lambda"]),
+    "A is no letter at all (it was the loss, and chapter 1's matrix, now M)": (
+        RULE_PAGES, [r"(?<![\\\w{])A"]),
+    "y/Y is never the target and there is no \\hat y": (
+        RULE_PAGES, [r"\\hat\s*\{?\s*[yY]"]),
+    "no y or Y at all before chapter 5 (the target is e_t, the batch target T)": (
+        [p for p in RULE_PAGES if p.stem[:2] in ("01", "02", "03", "04")], [STANDALONE % "y", STANDALONE % "Y"]),
+    "chapter 1's softmax output is p, not s": (
+        [p for p in RULE_PAGES if p.stem.startswith("01")], [r"\bs\s*=\s*\\softmax", r"\\operatorname\{diag\}\(s\)", r"s s\\T"]),
+    "chapter 3's three-index array is \\mathcal{T}": (
+        [p for p in RULE_PAGES if p.stem.startswith("03")], [r"(?<![\\\w{])T_\{?k", r"(?<![\\\w{])T\s*\\in"]),
+    "varepsilon is machine epsilon only (a nudge is \\delta, label smoothing \\alpha, layer norm's \\epsilon)": (
+        RULE_PAGES, [r"\\varepsilon(?!_\{\\text\{mach\}\})"]),
+}
+BATCH_AS_N = [r"(?<![\w\\])n\s*=\s*(16|32|64|128|256|512|1024)\b", r"batch of \$n\$", r"batch size \$n\$"]
+
+
+def role_violations(text: str, patterns: list[str]) -> list[tuple[str, str]]:
+    return [(p, f) for f in math(text) for p in patterns if re.search(p, f)]
+
+
+@pytest.mark.parametrize("role", ROLE_RULES)
+def test_each_role_has_its_own_letter(role):
+    pages, patterns = ROLE_RULES[role]
+    found = {p.stem: role_violations(prose(p) + "\n".join(captions(p)), patterns)[:2] for p in pages}
+    assert {stem: v for stem, v in found.items() if v} == {}, role
+    if "loss" in role:  # figure captions write the math in plain text too
+        plain = {p.stem: c for p in pages for c in captions(p) if re.search(r"∂[JA]\b", c)}
+        assert plain == {}, role
+
+
+@pytest.mark.parametrize("path", RULE_PAGES, ids=ids)
+def test_the_batch_size_is_N_and_code_says_L_p_and_e_t(path):
+    text = prose(path)
+    assert [p for p in BATCH_AS_N if re.search(p, text)] == [], f"{path.name}: a batch size written n"
+    source = code(path)
+    old = [p for p in (r"\by_hat\b", r"\bY_hat\b", r"^\s*[yY]\w*\s*=\s*softmax_xent\.onehot", r"\bdef A\w*\(",
+                       r"\bdJ_", r"\bdA/") if re.search(p, source, re.M)]
+    assert old == [], f"{path.name}: code still uses the old letters: {old}"
+
+
+def test_chapter_1s_linear_map_is_M():
+    text = prose(ROOT / "chapters" / "01_jacobian.ipynb")
+    assert "f(x) = Mx" in text and r"\mathbf{J}_f = M" in text
+
+
+OLD_TEXT = {  # what chapters 1-7 said before the one notation: each must trip its rule
+    "the loss is L, never J or A": r"$\pd{J}{W} = r\T x\T$ and $\pd{A}{X} = G Y\T$ and $J_\lambda = J + 1$",
+    "A is no letter at all (it was the loss, and chapter 1's matrix, now M)": r"$f(x) = Ax$, $\mathbf{J}_f = A$",
+    "y/Y is never the target and there is no \\hat y": r"$\nabla_\theta J = \hat y - y$",
+    "no y or Y at all before chapter 5 (the target is e_t, the batch target T)": r"$(\hat Y - Y)/N$",
+    "chapter 1's softmax output is p, not s": r"$s = \softmax(x)$, $\operatorname{diag}(s) - s s\T$",
+    "chapter 3's three-index array is \\mathcal{T}": r"$T_{kij} = \pd{z_k}{W_{ij}}, \qquad T \in \R^{n \times n \times m}$",
+    "varepsilon is machine epsilon only (a nudge is \\delta, label smoothing \\alpha, layer norm's \\epsilon)":
+        r"Nudge $W_{ij}$ by a small $\varepsilon$",
+}
+
+
+@pytest.mark.parametrize("role", ROLE_RULES)
+def test_the_role_rules_catch_the_old_notation(role):
+    assert role_violations(OLD_TEXT[role], ROLE_RULES[role][1]), role
+    assert any(re.search(p, "a batch of 256 examples, $n = 256$") for p in BATCH_AS_N)
+    assert role_violations(r"$\mathbf{J}_f = M$, $p - e_t$, $\pd{L}{W}$", ROLE_RULES[role][1]) == []

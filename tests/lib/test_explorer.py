@@ -2,7 +2,7 @@
 
 The view computes values and lights itself when no kernel answers (the static site). Its view state
 (gradlib/explorer_js/state.js and the pure modules under it: state + action -> lights, caption, score,
-Jacobian, chapter 8's step, no DOM) is run here under Node, from the shipped bundle gradlib/explorer.js
+Jacobian, chapter 9's step, no DOM) is run here under Node, from the shipped bundle gradlib/explorer.js
 (tests/site/test_explorer_bundle.py holds the bundle to its sources), and compared with
 gradlib.structure, which tests/lib/test_structure.py holds to gradlib itself and to
 gradlib.numerical_jacobian. The browser tests (tests/site/test_explorer_*.py) check only the wiring.
@@ -63,7 +63,7 @@ def test_a_shape_change_recomputes_with_gradlib():
 
 
 def test_the_backward_pass_explorer_shows_gradlib_mlp():
-    """Chapter 8: with a kernel, every array shown is gradlib.mlp.trace's, at any shapes."""
+    """Chapter 9: with a kernel, every array shown is gradlib.mlp.trace's, at any shapes."""
     widget = Explorer("mlp", N=2, D=5, H=1, C=3)
     widget.shapes = {"N": 6, "D": 1, "H": 4, "C": 2}
     values = {k: np.array(v) for k, v in widget.values.items()}

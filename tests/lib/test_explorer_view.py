@@ -3,7 +3,7 @@ structure to gradlib and to gradlib.numerical_jacobian).
 
 tests/lib/explorer_view_runner.mjs loads the shipped bundle (gradlib/explorer.js), drives
 ``state.reduce`` with the actions a reader's clicks make and reports what ``state.derive`` would draw:
-lit entries, captions, predict mode's marks and score, the Jacobian view, chapter 8's steps. Every
+lit entries, captions, predict mode's marks and score, the Jacobian view, chapter 9's steps. Every
 rule, the shapes the sliders allow, no browser.
 """
 from __future__ import annotations
@@ -152,11 +152,11 @@ def test_captions_fill_in_the_numbers(twins):
         if spec.variant == "tanh" and shapes["n"] > 2:
             assert result["captions"]["J|0,1"] == "J[0,1] = ∂f[0]/∂x[1] = 0 (f[0] = tanh(x[0]) does not depend on x[1])"
         if spec.rule == "mlp" and shapes == spec.default_shapes:  # the 1/N of the mean, the ReLU's mask
-            caption = result["captions"]["dL|1,2"]
-            assert caption.startswith(f"dL[1,2] = softmax(L[1,:])[2] / N − Y[1,2] / N = ") and " / 4 − " in caption
+            caption = result["captions"]["dTheta|1,2"]
+            assert caption.startswith("dΘ[1,2] = softmax(Θ[1,:])[2] / N − T[1,2] / N = ") and " / 4 − " in caption
             for i, h in itertools.product(range(shapes["N"]), range(shapes["H"])):
-                off = arrays["A"][i, h] <= 0
-                assert (f"A[{i},{h}] ≤ 0: the unit is off" in result["captions"][f"dA|{i},{h}"]) == off
+                off = arrays["Z1"][i, h] <= 0
+                assert (f"Z1[{i},{h}] ≤ 0: the unit is off" in result["captions"][f"dZ1|{i},{h}"]) == off
 
 
 def test_cell_text_contrast_in_both_palettes():
@@ -324,7 +324,7 @@ def test_predict_on_a_jacobian_entry():
     assert answer["revealed"]["score"] == "1 of 2, one missed: x[2], one extra: ∂z[1]/∂W[1,2] is not linked to x[0]"
 
 
-# --- chapter 8's steps ----------------------------------------------------------------------------------
+# --- chapter 9's steps ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shapes", [structure.MLP.default_shapes, {"N": 1, "D": 1, "H": 1, "C": 1},
                                     {"N": 6, "D": 6, "H": 6, "C": 6}, {"N": 2, "D": 5, "H": 1, "C": 3},

@@ -1,4 +1,4 @@
-"""gradlib.mlp: the two-layer classifier of chapter 8 against an independent reference.
+"""gradlib.mlp: the two-layer classifier of chapter 9 (the capstone) against an independent reference.
 
 The reference below is written with plain index loops and math.exp/math.log, sharing no code with
 gradlib: the loss, and every gradient derived entry by entry with the multi-path chain rule. Both
@@ -105,10 +105,10 @@ def test_a_dead_unit_gets_no_gradient():
 def test_trace_holds_every_array_of_the_pass():
     p, X, t = problem(3, 4, 2, 5)
     arrays = mlp.trace(p, X, t)
-    np.testing.assert_allclose(arrays["A"], X @ p["W1"] + p["b1"])
-    np.testing.assert_allclose(arrays["H"], np.maximum(arrays["A"], 0))
-    np.testing.assert_allclose(arrays["L"], arrays["H"] @ p["W2"] + p["b2"])
-    np.testing.assert_allclose(arrays["dL"].sum(axis=1), 0, atol=1e-15)  # softmax - onehot sums to 0
+    np.testing.assert_allclose(arrays["Z1"], X @ p["W1"] + p["b1"])
+    np.testing.assert_allclose(arrays["H"], np.maximum(arrays["Z1"], 0))
+    np.testing.assert_allclose(arrays["Theta"], arrays["H"] @ p["W2"] + p["b2"])
+    np.testing.assert_allclose(arrays["dTheta"].sum(axis=1), 0, atol=1e-15)  # softmax - onehot sums to 0
     assert check_gradient(lambda X: mlp.forward(p, X, t), X, arrays["dX"])  # the input gradient too
 
 
@@ -173,10 +173,10 @@ def test_relu_mask_is_applied():
     """The ReLU step matters: without the mask (every unit treated as on) W1's gradient changes."""
     p, X, t = problem(5, 3, 4, 3)
     arrays = mlp.trace(p, X, t)
-    assert np.any(arrays["A"] < 0) and np.any(arrays["A"] > 0)
-    unmasked = X.T @ (arrays["dL"] @ p["W2"].T)
+    assert np.any(arrays["Z1"] < 0) and np.any(arrays["Z1"] > 0)
+    unmasked = X.T @ (arrays["dTheta"] @ p["W2"].T)
     assert not np.allclose(unmasked, arrays["dW1"])
-    np.testing.assert_allclose(arrays["dW1"], X.T @ (arrays["dH"] * (arrays["A"] > 0)))
+    np.testing.assert_allclose(arrays["dW1"], X.T @ (arrays["dH"] * (arrays["Z1"] > 0)))
 
 
 # --- bad input ---------------------------------------------------------------------------------------
@@ -203,10 +203,10 @@ BAD = [
     ("X with nan", P, np.full((4, 3), np.nan), T0, r"mlp: X of shape \(4, 3\) contains nan or inf"),
     ("X text", P, [["a"] * 3] * 4, T0, r"mlp: X must be numeric, got dtype <U1 \(shape \(4, 3\)\)"),
     ("X empty", P, np.ones((0, 3)), np.zeros(0, dtype=int), r"mlp: X is empty \(shape \(0, 3\)\)"),
-    ("t out of range", P, X0, np.array([0, 1, 2, 0]), r"mlp: t\[2\]=2 is out of range 0..1 for W2 with 2 classes"),
-    ("t negative", P, X0, np.array([0, -1, 1, 0]), r"mlp: t\[1\]=-1 is out of range 0..1"),
-    ("t float", P, X0, T0.astype(float), r"mlp: t must be integer class indices of shape \(4,\), got dtype float64"),
-    ("t bool", P, X0, T0.astype(bool), r"mlp: t must be integer class indices of shape \(4,\), got dtype bool"),
+    ("t out of range", P, X0, np.array([0, 1, 2, 0]), r"mlp: t\[2\]=2 is out of range for theta with 2 classes \(shape \(4, 2\)\)"),
+    ("t negative", P, X0, np.array([0, -1, 1, 0]), r"mlp: t\[1\]=-1 is out of range for theta with 2 classes"),
+    ("t float", P, X0, T0.astype(float), r"mlp: t must be an integer class index, got .* \(dtype float64\) for theta of shape \(4, 2\)"),
+    ("t bool", P, X0, T0.astype(bool), r"mlp: t must be an integer class index, got .* \(dtype bool\) for theta of shape \(4, 2\)"),
     ("t too short", P, X0, T0[:3], r"mlp: t is \(3,\) but X has 4 rows; t needs one class per row, shape \(4,\)"),
     ("t a scalar", P, X0, 1, r"mlp: t is \(\) but X has 4 rows"),
     ("W1 missing", _with(P, W1=None), X0, T0, "mlp: params is missing W1; it needs W1, b1, W2, b2"),
@@ -279,3 +279,76 @@ def test_integer_inputs_are_promoted():
     Xi = np.arange(12).reshape(4, 3) % 3 - 1
     np.testing.assert_allclose(mlp.backward(p, Xi, t)["W1"], mlp.backward(p, Xi.astype(float), t)["W1"])
     assert mlp.backward(p, Xi, t.astype(np.uint8))["W1"].dtype == np.float64
+
+
+# --- check_backward: the lab's checker ------------------------------------------------------------
+
+def _slipped(name, change):
+    """mlp.backward with one gradient changed by ``change(gradient, trace)``."""
+    def backward(p, X, t):
+        grads = mlp.backward(p, X, t)
+        grads[name] = change(grads[name], mlp.trace(p, X, t))
+        return grads
+    return backward
+
+
+def test_check_backward_passes_the_right_pass_and_answers_per_parameter():
+    report = mlp.check_backward(mlp.backward)
+    assert list(report) == ["W1", "b1", "W2", "b2"] and all(report.values())
+    assert all(isinstance(r, gradlib.CheckResult) and r.diagnosis is None for r in report.values())
+    assert report["W1"].analytic.shape == (4, 5) and report["b2"].analytic.shape == (3,)
+    small = mlp.check_backward(mlp.backward, N=2, D=3, H=2, C=4, seed=9)
+    assert small["W2"].analytic.shape == (2, 4) and all(small.values())
+
+
+def test_check_backward_names_the_slip_where_it_is():
+    b1_mean = mlp.check_backward(_slipped("b1", lambda g, tr: tr["dZ1"].mean(axis=0)))  # N = 6
+    assert [n for n, r in b1_mean.items() if not r] == ["b1"]
+    assert b1_mean["b1"].diagnosis.startswith("scaled by 1/6")
+    w2_sign = mlp.check_backward(_slipped("W2", lambda g, tr: -g))
+    assert [n for n, r in w2_sign.items() if not r] == ["W2"] and w2_sign["W2"].diagnosis.startswith("sign flipped")
+    w1_t = mlp.check_backward(_slipped("W1", lambda g, tr: g.T), D=5, H=5)  # square W1: same shape, transposed
+    assert [n for n, r in w1_t.items() if not r] == ["W1"] and w1_t["W1"].diagnosis.startswith("transposed")
+
+
+def test_check_backward_biases_are_nonzero_so_a_forgotten_bias_shows():
+    def no_b1(p, X, t):  # the student's forward pass forgets b1: the ReLU's mask is then wrong
+        return mlp.backward({**p, "b1": np.zeros_like(p["b1"])}, X, t)
+    report = mlp.check_backward(no_b1)
+    assert not report["W1"] and not report["b1"]
+
+
+BACKWARD_ERRORS = [
+    (3, "check_backward: backward must be a function backward(params, X, t)"),
+    (lambda p, X, t: [1, 2], "check_backward: backward must return a dict with keys W1, b1, W2, b2, got list"),
+    (lambda p, X, t: {"W1": p["W1"], "b2": p["b2"]}, "check_backward: backward returned no gradient for b1, W2; it "
+                                                     "needs W1, b1, W2, b2 (got keys W1, b2)"),
+    (_slipped("W1", lambda g, tr: g.T), r"check_backward: dW1 is (5, 4) but W1 is (4, 5); a gradient has its "
+                                        r"parameter's shape; it looks transposed"),
+    (_slipped("b2", lambda g, tr: g[None, :]), "check_backward: db2 is (1, 3) but b2 is (3,)"),
+    (_slipped("b1", lambda g, tr: tr["dZ1"]), "check_backward: db1 is (6, 5) but b1 is (5,)"),
+    (_slipped("W2", lambda g, tr: ...), "check_backward: dW2 is Ellipsis: not computed yet (it needs shape (5, 3))"),
+]
+
+
+@pytest.mark.parametrize("backward,message", BACKWARD_ERRORS, ids=[m.split(": ", 1)[1][:30] for _, m in BACKWARD_ERRORS])
+def test_check_backward_refuses_what_it_cannot_check(backward, message):
+    with pytest.raises(GradlibError) as caught:
+        mlp.check_backward(backward)
+    assert str(caught.value).startswith(message)
+
+
+def test_check_backward_displays_as_one_table():
+    html = mlp.check_backward(_slipped("W2", lambda g, tr: -g))._repr_html_()
+    assert html.count("<table") == 1 and html.count("<tr>") == 5  # the header and one row per parameter
+    assert "sign flipped" in html and "FAIL" in html and "PASS" in html
+    assert "W2 (5, 3): FAIL" in repr(mlp.check_backward(_slipped("W2", lambda g, tr: -g)))
+
+
+def test_table_helper_escapes_and_checks_its_rows():
+    from gradlib.display import table, table_html
+    html = table_html(["a", "b<"], [["x&y", 1.5], ["z", 2]])
+    assert html.count("<tr>") == 3 and "b&lt;" in html and "x&amp;y" in html and "|" not in html
+    assert "<table" in table(["a"], [["1"]])._repr_html_()
+    with pytest.raises(GradlibError, match="table: every row needs 2 cells"):
+        table_html(["a", "b"], [["only one"]])

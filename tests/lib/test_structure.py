@@ -306,7 +306,7 @@ def test_figure_outlines_exactly_the_lit_entries(spec):
     assert len(plain) == len(patches) - len(lit) - len(selected)
     assert all(p.get_linestyle() == "--" for p in selected) and all(p.get_linewidth() > 2 for p in lit + selected)
     drawn = io.BytesIO()
-    fig.savefig(drawn, format="png", dpi=20)  # everything is drawn (cheaply: chapter 8's figure is 26 inches tall)
+    fig.savefig(drawn, format="png", dpi=20)  # everything is drawn (cheaply: the capstone's figure is 26 inches tall)
     assert drawn.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -338,7 +338,7 @@ def test_figure_says_its_labels_are_code_indices():
     assert title == "Indices count from 0, as in code: dθ[0] is entry 1 in the math"
 
 
-# --- chapter 8: the network, one link of the chain at a time ----------------------------------------
+# --- chapter 9: the network, one link of the chain at a time ----------------------------------------
 
 MLP = structure.spec("mlp")
 MLP_CASES = [(c[1], i) for c, i in zip(CASES, CASE_IDS) if c[0].rule == "mlp"]
@@ -348,19 +348,19 @@ def mlp_steps(arrays: dict[str, np.ndarray]) -> dict[str, tuple[Callable[..., np
     """Each computed array as gradlib computes it from the arrays its step reads (the rest held fixed):
     target -> (function of those arrays, their names). The same calls as gradlib.mlp.trace."""
     from gradlib import broadcast_add as add, matmul, softmax_xent
-    t = np.argmax(arrays["Y"], axis=1)
-    Z1, Z2 = arrays["X"] @ arrays["W1"], arrays["H"] @ arrays["W2"]
+    t = np.argmax(arrays["T"], axis=1)
+    XW1, HW2 = arrays["X"] @ arrays["W1"], arrays["H"] @ arrays["W2"]
     return {
-        "A": (lambda X, W1, b1: add.forward(matmul.forward(X, W1), b1), ("X", "W1", "b1")),
-        "H": (gradlib.mlp.relu, ("A",)),
-        "L": (lambda H, W2, b2: add.forward(matmul.forward(H, W2), b2), ("H", "W2", "b2")),
-        "dL": (lambda L: softmax_xent.backward(L, t), ("L",)),
-        "db2": (lambda dL: add.backward(dL, Z2, arrays["b2"])[1], ("dL",)),
-        "dW2": (lambda H, dL: matmul.backward(dL, H, arrays["W2"])[1], ("H", "dL")),
-        "dH": (lambda dL, W2: matmul.backward(dL, arrays["H"], W2)[0], ("dL", "W2")),
-        "dA": (lambda dH: dH * (arrays["A"] > 0), ("dH",)),
-        "db1": (lambda dA: add.backward(dA, Z1, arrays["b1"])[1], ("dA",)),
-        "dW1": (lambda X, dA: matmul.backward(dA, X, arrays["W1"])[1], ("X", "dA")),
+        "Z1": (lambda X, W1, b1: add.forward(matmul.forward(X, W1), b1), ("X", "W1", "b1")),
+        "H": (gradlib.mlp.relu, ("Z1",)),
+        "Theta": (lambda H, W2, b2: add.forward(matmul.forward(H, W2), b2), ("H", "W2", "b2")),
+        "dTheta": (lambda Theta: softmax_xent.backward(Theta, t), ("Theta",)),
+        "db2": (lambda dTheta: add.backward(dTheta, HW2, arrays["b2"])[1], ("dTheta",)),
+        "dW2": (lambda H, dTheta: matmul.backward(dTheta, H, arrays["W2"])[1], ("H", "dTheta")),
+        "dH": (lambda dTheta, W2: matmul.backward(dTheta, arrays["H"], W2)[0], ("dTheta", "W2")),
+        "dZ1": (lambda dH: dH * (arrays["Z1"] > 0), ("dH",)),
+        "db1": (lambda dZ1: add.backward(dZ1, XW1, arrays["b1"])[1], ("dZ1",)),
+        "dW1": (lambda X, dZ1: matmul.backward(dZ1, X, arrays["W1"])[1], ("X", "dZ1")),
     }
 
 
@@ -370,17 +370,17 @@ def test_mlp_lights_are_the_measured_dependencies_of_each_step(shapes):
     numerical_jacobian of gradlib's own rule for that step, and nothing else; and each entry lights
     exactly the entries of later steps that depend on it. A step is a function of what it reads, so
     it is measured at generic values of those arrays (no zeros, no coincidences), as the one-rule
-    explorers are: at the chain's own values a unit that is off (A < 0) or a loss over one class
-    (dL = 0) multiplies what a step reads by 0 and hides it. The two discrete dependencies (the
-    class in Y, the sign of A in the ReLU mask) are switched instead: see the next test."""
+    explorers are: at the chain's own values a unit that is off (Z1 < 0) or a loss over one class
+    (dTheta = 0) multiplies what a step reads by 0 and hides it. The two discrete dependencies (the
+    class in T, the sign of Z1 in the ReLU mask) are switched instead: see the next test."""
     rng = np.random.default_rng(11)
     arrays = {a.name: rng.uniform(0.3, 1.0, size=MLP.shape(a.name, shapes))
               * rng.choice([-1.0, 1.0], size=MLP.shape(a.name, shapes)) for a in MLP.arrays}
-    arrays["A"] = np.abs(arrays["A"])  # every unit on: the mask passes what it reads
-    arrays["Y"] = structure.inputs(MLP, shapes, structure.random_values("mlp"))["Y"]
+    arrays["Z1"] = np.abs(arrays["Z1"])  # every unit on: the mask passes what it reads
+    arrays["T"] = structure.inputs(MLP, shapes, structure.random_values("mlp"))["T"]
     steps = mlp_steps(arrays)
     assert list(steps) == [r.target for r in MLP.relations]
-    discrete = {("dL", "Y"), ("dA", "A")}
+    discrete = {("dTheta", "T"), ("dZ1", "Z1")}
     for target, (function, reads) in steps.items():
         lit_from = {name for r in MLP.relations if r.target == target for term in r.terms for name in term.operands}
         assert lit_from - set(reads) <= {name for t, name in discrete if t == target}, target
@@ -401,36 +401,36 @@ def test_mlp_lights_are_the_measured_dependencies_of_each_step(shapes):
 
 @pytest.mark.parametrize("shapes", [{"N": 3, "D": 2, "H": 4, "C": 3}, {"N": 5, "D": 1, "H": 2, "C": 2}])
 def test_mlp_discrete_lights_are_true(shapes):
-    """dL[i,c] reads Y[i,c] alone (switch example i's class: exactly the two entries of row i
-    change); dA[i,h] reads A[i,h] alone through the mask (flip A[i,h]'s sign: only dA[i,h] changes)."""
+    """dTheta[i,c] reads T[i,c] alone (switch example i's class: exactly the two entries of row i
+    change); dZ1[i,h] reads Z1[i,h] alone through the mask (flip Z1[i,h]'s sign: only dZ1[i,h] changes)."""
     given = generic(MLP, shapes, seed=5)
     arrays = structure.library(MLP, given)
-    N, C = arrays["dL"].shape
-    t = np.argmax(arrays["Y"], axis=1)
+    N, C = arrays["dTheta"].shape
+    t = np.argmax(arrays["T"], axis=1)
     for i in range(N):
         for c in range(C):
             if c == t[i]:
                 continue
             other = t.copy()
             other[i] = c
-            changed = np.abs(gradlib.softmax_xent.backward(arrays["L"], other)
-                             - gradlib.softmax_xent.backward(arrays["L"], t)) > THRESHOLD
+            changed = np.abs(gradlib.softmax_xent.backward(arrays["Theta"], other)
+                             - gradlib.softmax_xent.backward(arrays["Theta"], t)) > THRESHOLD
             assert set(zip(*np.nonzero(changed))) == {(i, c), (i, t[i])}
         for c in range(C):
-            assert structure.lights(MLP, shapes, "dL", (i, c))["Y"] == {(i, c)}
-    for i, h in entries(arrays["A"].shape):
-        flipped = arrays["A"].copy()
+            assert structure.lights(MLP, shapes, "dTheta", (i, c))["T"] == {(i, c)}
+    for i, h in entries(arrays["Z1"].shape):
+        flipped = arrays["Z1"].copy()
         flipped[i, h] = -flipped[i, h]
-        changed = np.abs(arrays["dH"] * (flipped > 0) - arrays["dA"]) > THRESHOLD
+        changed = np.abs(arrays["dH"] * (flipped > 0) - arrays["dZ1"]) > THRESHOLD
         assert set(zip(*np.nonzero(changed))) == {(i, h)}
-        assert structure.lights(MLP, shapes, "dA", (i, h))["A"] == {(i, h)}
-        assert structure.lights(MLP, shapes, "A", (i, h))["dA"] == {(i, h)}
+        assert structure.lights(MLP, shapes, "dZ1", (i, h))["Z1"] == {(i, h)}
+        assert structure.lights(MLP, shapes, "Z1", (i, h))["dZ1"] == {(i, h)}
 
 
 def test_mlp_one_hot_rows_and_steps():
     given = structure.inputs(MLP, {"N": 5, "D": 2, "H": 2, "C": 3}, structure.random_values("mlp"))
-    assert [int(c) for c in np.argmax(given["Y"], axis=1)] == [0, 1, 2, 0, 1]
-    assert np.array_equal(given["Y"].sum(axis=1), np.ones(5))
+    assert [int(c) for c in np.argmax(given["T"], axis=1)] == [0, 1, 2, 0, 1]
+    assert np.array_equal(given["T"].sum(axis=1), np.ones(5))
     computed = [r.target for r in MLP.relations]
     written = [name for step in MLP.steps for name in step.writes]
     assert sorted(written) == sorted(computed), "every computed array is written by exactly one step"
@@ -444,11 +444,11 @@ def test_mlp_one_hot_rows_and_steps():
 
 
 def test_mlp_formulas():
-    assert structure.formula(MLP, "A", (0, 1)) == "A[0,1] = Σ_d X[0,d] × W1[d,1] + b1[1]"
-    assert structure.formula(MLP, "dL", (1, 2)) == "dL[1,2] = softmax(L[1,:])[2] / N − Y[1,2] / N"
-    assert structure.formula(MLP, "dA", (0, 1)) == "dA[0,1] = dH[0,1] × 1[A[0,1] > 0]"
-    assert structure.formula(MLP, "db2", (2,)) == "db2[2] = Σ_n dL[n,2]"
-    assert structure.formula(MLP, "dW1", (1, 2)) == "dW1[1,2] = Σ_n X[n,1] × dA[n,2]"
+    assert structure.formula(MLP, "Z1", (0, 1)) == "Z1[0,1] = Σ_d X[0,d] × W1[d,1] + b1[1]"
+    assert structure.formula(MLP, "dTheta", (1, 2)) == "dΘ[1,2] = softmax(Θ[1,:])[2] / N − T[1,2] / N"
+    assert structure.formula(MLP, "dZ1", (0, 1)) == "dZ1[0,1] = dH[0,1] × 1[Z1[0,1] > 0]"
+    assert structure.formula(MLP, "db2", (2,)) == "db2[2] = Σ_n dΘ[n,2]"
+    assert structure.formula(MLP, "dW1", (1, 2)) == "dW1[1,2] = Σ_n X[n,1] × dZ1[n,2]"
 
 
 # --- the Jacobian view (chapters 3-7) ------------------------------------------------------------

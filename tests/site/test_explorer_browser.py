@@ -3,10 +3,10 @@
 Every page is opened with every request to another origin aborted (the site serves all it needs,
 see booksite.py) and settled by its settle(), which scrolls each explorer into view and waits
 until it has rendered (_assets/widget-host.js draws it from the page's embedded widget state).
-What the view state decides (lights, captions, predict verdicts, the Jacobian, chapter 8's steps) is
+What the view state decides (lights, captions, predict verdicts, the Jacobian, chapter 9's steps) is
 tested under Node for every rule and shape (tests/lib/test_explorer_view.py); here a few hovers,
 clicks, slider moves and keys per chapter check that the page draws it: one cell per entry, gradlib's
-numbers, the lights of a pointed cell, chapter 8's steps on one screen, and the kernel round trip.
+numbers, the lights of a pointed cell, chapter 9's steps on one screen, and the kernel round trip.
 """
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def set_slider(root, dim: str, value: int) -> None:
 
 
 @pytest.mark.book
-@pytest.mark.parametrize("book_page", [p for p in RULE_PAGES if not p.startswith("chapters/08_")],  # 08: below
+@pytest.mark.parametrize("book_page", [p for p in RULE_PAGES if not p.startswith("chapters/09_")],  # 09: below
                          ids=lambda p: p.removesuffix(".html"))
 def test_explorer_on_the_static_page(open_page, book_html, book_page):
     """Rendered once, offline, no errors; the sliders, grids, numbers, pointing and keys are wired."""
@@ -189,9 +189,9 @@ def test_softmax_xent_class_slider(open_page, book_page):
     assert view["lit"] == ["y|0"] and "with one class" in view["caption"]
 
 
-# --------------------------------------------------------------------------- chapter 8: the backward pass
+# --------------------------------------------------------------------------- chapter 9: the backward pass
 
-MLP_PAGES = [p for p in toc_pages() if p.startswith("chapters/08_")]
+MLP_PAGES = [p for p in toc_pages() if p.startswith("chapters/09_")]
 
 # The stepper: which step is shown, what it says, which panels it frames, and its buttons.
 STEP = """(root) => ({
@@ -233,7 +233,7 @@ def check_step(root, spec: structure.Spec, k: int) -> None:
 @pytest.mark.book
 @pytest.mark.parametrize("book_page", MLP_PAGES, ids=lambda p: p.removesuffix(".html"))
 def test_backward_pass_explorer_on_the_static_page(open_page, book_page):
-    """Chapter 8's explorer, no kernel: fits a 1280 x 800 screen at every step, the step buttons walk the
+    """Chapter 9's explorer, no kernel: fits a 1280 x 800 screen at every step, the step buttons walk the
     pass (forward only at step 1), and no number overflows its cell at the smallest and largest sizes."""
     page = open_page(book_page, width=1280, height=800)
     assert [e for e in page.console_errors if e.startswith("uncaught")] == []
@@ -280,23 +280,28 @@ NOTEBOOK = {
 }
 
 
-@pytest.fixture
-def jupyterlab(tmp_path, request):
-    """A JupyterLab server (the venv's) on a free local port, serving a notebook that shows an explorer
-    (of matmul, or of the rule given by indirect parametrisation)."""
-    rule = getattr(request, "param", "matmul")
-    (tmp_path / "explore.ipynb").write_text(json.dumps(NOTEBOOK).replace("Explorer('matmul')", f"Explorer('{rule}')"))
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """A JupyterLab server (the venv's) on a free local port, one for the module: ``jupyterlab(rule)`` is the
+    address of a notebook that shows an explorer of ``rule``, in a workspace of its own (nothing restored)."""
+    folder = tmp_path_factory.mktemp("lab")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     token = secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces")}
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}"],
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
+
+    def notebook(rule: str) -> str:
+        (folder / f"explore_{rule}.ipynb").write_text(json.dumps(NOTEBOOK).replace("Explorer('matmul')",
+                                                                                   f"Explorer('{rule}')"))
+        return f"{url}/lab/workspaces/{rule}/tree/explore_{rule}.ipynb?token={token}"
+
     try:
         for _ in range(120):
             try:
@@ -306,7 +311,7 @@ def jupyterlab(tmp_path, request):
                 time.sleep(0.5)
         else:
             pytest.fail("JupyterLab did not start within 60 s")
-        yield f"{url}/lab/tree/explore.ipynb?token={token}"
+        yield notebook
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -342,7 +347,7 @@ def lab_explorer(browser, url: str, rule: str) -> Iterator[tuple]:
 def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
     """With a kernel: a slider move goes to Python, gradlib computes, the page shows gradlib's numbers,
     and a click tells the kernel which entry the reader picked."""
-    with lab_explorer(browser, jupyterlab, "matmul") as (page, root, errors):
+    with lab_explorer(browser, jupyterlab("matmul"), "matmul") as (page, root, errors):
         spec = structure.spec("matmul")
         check_view(root, spec, spec.default_shapes, points=1)
         assert root.evaluate(READ)["source"] == "gradlib"
@@ -364,10 +369,9 @@ def test_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
         assert errors == []
 
 
-@pytest.mark.parametrize("jupyterlab", ["mlp"], indirect=True)
 def test_backward_pass_explorer_in_jupyterlab_shows_gradlib_numbers(browser, jupyterlab):
-    """Chapter 8's explorer with a kernel: gradlib.mlp's numbers, also after a slider move, and the steps."""
-    with lab_explorer(browser, jupyterlab, "mlp") as (page, root, errors):
+    """Chapter 9's explorer with a kernel: gradlib.mlp's numbers, also after a slider move, and the steps."""
+    with lab_explorer(browser, jupyterlab("mlp"), "mlp") as (page, root, errors):
         spec = structure.spec("mlp")
         check_view(root, spec, spec.default_shapes, points=1)
         assert root.evaluate(READ)["source"] == "gradlib"

@@ -228,7 +228,7 @@ INSIDE = "(root) => root.contains(document.activeElement) && document.activeElem
 @pytest.mark.parametrize("rule", ["matvec", "mlp"])
 def test_focus_stays_inside_the_explorer(open_page, rule):
     """Enter / Space on every button, a keyboard change of every select, arrows on the sliders and cells,
-    and chapter 8's last step (where "next" is disabled): focus never falls back to the page."""
+    and chapter 9's last step (where "next" is disabled): focus never falls back to the page."""
     page, root = explorer(open_page, rule)
     page.mouse.move(0, 0)
 
