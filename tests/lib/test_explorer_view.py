@@ -177,6 +177,21 @@ def test_captions_fill_in_the_numbers(twins):
                 assert (f"Z1[{i},{h}] ≤ 0: the unit is off" in result["captions"][f"dZ1|{i},{h}"]) == off
 
 
+def test_max_shares_the_gradient_among_ties():
+    """Two entries tie for a row's maximum: each gets half of g[i] in the view, as in reduce_max.backward."""
+    spec, shapes = structure.REDUCE_MAX, structure.REDUCE_MAX.default_shapes
+    values = {k: v.tolist() for k, v in structure.random_values("reduce_max").items()}
+    values["X"][0][:4] = [0.5, 1.5, -0.3, 1.5]
+    result = run("twins", [{**case(spec, shapes), "values": values}])[0]
+    given = structure.inputs(spec, shapes, {k: np.array(v) for k, v in values.items()})
+    dX = gradlib.reduce_max.backward(given["g"], given["X"])
+    np.testing.assert_allclose(result["values"]["dX"], dX.ravel(), rtol=1e-12)
+    assert dX[0, 1] == dX[0, 3] == given["g"][0] / 2
+    for j in (1, 3):
+        assert result["captions"][f"dX|0,{j}"].endswith(f"× 1 / 2 = {number(dX[0, j])} (2 entries of row 0 tie for "
+                                                        "the maximum and share g[0])")
+
+
 def test_cell_text_contrast_in_both_palettes():
     """Black or white text on every colour of the light and the dark scale: at least 4.5:1 (WCAG AA)."""
     answer = run("colours", [{}])[0]
