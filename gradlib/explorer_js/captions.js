@@ -2,7 +2,7 @@
 // mode's score. Plain words: the reader is a student, not a reader of the code.
 
 import { MINUS, entryText, flat, fmt, get, key, label, nameOf, parseKey } from "./arrays.js";
-import { bindings, operandIndex, softmax, softmaxRows } from "./values.js";
+import { bindings, operandIndex, softmax, softmaxRows, winners } from "./values.js";
 
 const factor = (v) => (fmt(v).startsWith(MINUS) ? `(${fmt(v)})` : fmt(v));
 
@@ -16,7 +16,18 @@ function termNumbers(spec, shapes, term, entry, arrays) {
   const name = (k) => label(spec, term.operands[k]);
   if (term.fn === "product") {
     const parts = bindings(shapes, term, entry).map((at) => ops.map((op, k) => factor(get(op, operandIndex(term, k, at)))).join(" \u00d7 "));
-    return { text: parts.join(" + ") };
+    const gate = term.gate && [...term.inputs[term.operands.indexOf(term.gate)]]
+      .map((c) => (term.output.includes(c) ? entry[term.output.indexOf(c)] : c)).join(",");
+    const closed = term.gate && !parts.length ? `${label(spec, term.gate)}[${gate}] = 0 for every ${term.summed}: nothing adds into it` : "";
+    return { text: parts.join(" + "), note: closed };
+  }
+  if (term.fn === "max_share") {
+    const [i, j] = entry;
+    const { hot, ties, max } = winners(ops[1], i);
+    const x = entryText(name(1), entry);
+    const note = hot[j] ? (ties > 1 ? `${ties} entries of row ${i} tie for the maximum and share ${name(0)}[${i}]` : "")
+      : `${x} = ${fmt(get(ops[1], entry))} is not the maximum of row ${i} (${fmt(max)}): it gets nothing`;
+    return { text: `${factor(get(ops[0], [i]))} \u00d7 ${hot[j]} / ${ties}`, note };
   }
   if (term.fn === "softmax") {
     const one = shapes[term.letters[term.constant_if_one]] === 1;
@@ -92,6 +103,9 @@ export function caption(spec, shapes, arrays, deps, array, index) {
   }
   const head = `${entryText(label(spec, array), index)} = ${fmt(get(arrays[array], index))}`;
   if (fed.length) return `${head} feeds ${listEntries(spec, fed)}`;
+  if (spec.relations.some((r) => r.terms.some((t) => t.gate === array))) {
+    return `${head} feeds no entry of the gradients: it is 0, and only a 1 of ${label(spec, array)} passes anything on`;
+  }
   return `${head} feeds no entry of the gradients: none of them reads ${label(spec, array)}`;
 }
 

@@ -5,16 +5,21 @@ import { allIndices, flat, get, key, parseKey, shapeOf, zeros } from "./arrays.j
 
 // Every way to bind a term's letters for target entry `entry`: {letter: index}, the output letters
 // fixed by the entry, the summed ones running over their dims (term.output and term.summed come from
-// structure.Term). `operandIndex` is operand k's entry in a binding.
+// structure.Term); through a `gate` (a one-hot matrix operand, row i hot at column i mod its width) only
+// the bindings where it is 1 (gather: dE[v,d] reads the rows n of G picked from row v; the twin of
+// structure's _open). `operandIndex` is operand k's entry in a binding.
 export function bindings(shapes, term, entry) {
   const fixed = {};
   [...term.output].forEach((c, k) => { fixed[c] = entry[k]; });
   const summed = [...term.summed];
-  return allIndices(summed.map((c) => shapes[term.letters[c]])).map((combo) => {
+  const all = allIndices(summed.map((c) => shapes[term.letters[c]])).map((combo) => {
     const at = { ...fixed };
     summed.forEach((c, k) => { at[c] = combo[k]; });
     return at;
   });
+  if (!term.gate) return all;
+  const [row, col] = term.inputs[term.operands.indexOf(term.gate)];
+  return all.filter((at) => at[col] === at[row] % shapes[term.letters[col]]);
 }
 export const operandIndex = (term, k, at) => [...term.inputs[k]].map((c) => at[c]);
 
@@ -111,7 +116,26 @@ export const FUNCTIONS = {
   jacobian_linear: (term, [A]) => ({ shape: A.shape, data: Float64Array.from(A.data) }),
   jacobian_tanh: (term, [f]) => jacobianOf(f, (fi, fj, same) => (same ? 1 - fi * fi : 0)),
   jacobian_softmax: (term, [f]) => jacobianOf(f, (fi, fj, same) => (same ? fi : 0) - fi * fj),
+  max_share: (term, [g, X]) => maxShare(g, X),
 };
+
+// The winners of row i of X (1 where it equals the row's maximum) and how many there are.
+export function winners(X, i) {
+  const row = X.data.slice(i * X.shape[1], (i + 1) * X.shape[1]);
+  const max = Math.max(...row);
+  const hot = row.map((t) => (t === max ? 1 : 0));
+  return { hot, ties: hot.reduce((a, b) => a + b, 0), max };
+}
+
+// g[i] shared equally by the entries of row i of X that equal the row's maximum (reduce_max's rule).
+function maxShare(g, X) {
+  const out = zeros(X.shape);
+  for (let i = 0; i < X.shape[0]; i++) {
+    const { hot, ties } = winners(X, i);
+    hot.forEach((w, j) => { out.data[i * X.shape[1] + j] = (g.data[i] * w) / ties; });
+  }
+  return out;
+}
 
 // The given arrays (inputs and upstream) at `shapes`, from `values` (each at its largest shape).
 export function givenArrays(spec, shapes, values, params) {

@@ -38,9 +38,8 @@ reads (one link of the chain, as in every other explorer). Three functions serve
 per row, ``"nc->ni"``); a term's ``mean_over`` letter divides it by that dimension's size (the 1/N
 of a mean). Its ``steps`` walk the backward pass for the explorer's step buttons.
 
-Chapter 8's two rules need one more of each (:data:`PENDING_VIEW`, not yet drawn by the explorer):
-gather's dependence on the indices is written with a one-hot matrix ``S`` (row n hot at idx[n] =
-n mod V) as a term's ``gate``, so dE[v, d] reads only the rows of G picked from row v; reduce_max's
+Chapter 8's two rules need one more of each: gather's dependence on the indices is written with a
+one-hot matrix ``S`` (row n hot at idx[n] = n mod V) as a term's ``gate``, so dE[v, d] reads only the rows of G picked from row v; reduce_max's
 ``"max_share"`` (``"i,ik->ij"`` over (g, X)) gives g[i] to the row's maximum, reading the whole row.
 """
 from __future__ import annotations
@@ -49,11 +48,11 @@ from gradlib.structure.computed import (FUNCTIONS, as_dict, evaluate, formula, f
                                         lights, params_at, random_values, sources)
 from gradlib.structure.parts import (ROLES, TERM_FUNCTIONS, Array, Call, Dim, Index, Param, Relation, Spec, Step, Term,
                                      check_entry, check_sizes, hot, letter_dims, validate)
-from gradlib.structure.rules import (BROADCAST_ADD, BROADCAST_MUL, GATHER, JACOBIAN, MATMUL, MATVEC, MLP, PENDING_VIEW,
+from gradlib.structure.rules import (BROADCAST_ADD, BROADCAST_MUL, GATHER, JACOBIAN, MATMUL, MATVEC, MLP,
                                      REDUCE_MAX, RULES, SOFTMAX_XENT, SPECS, VECMAT, spec)
 
 __all__ = [
-    "BROADCAST_ADD", "BROADCAST_MUL", "FUNCTIONS", "GATHER", "JACOBIAN", "MATMUL", "MATVEC", "MLP", "PENDING_VIEW",
+    "BROADCAST_ADD", "BROADCAST_MUL", "FUNCTIONS", "GATHER", "JACOBIAN", "MATMUL", "MATVEC", "MLP",
     "REDUCE_MAX", "ROLES", "RULES", "SOFTMAX_XENT", "SPECS", "TERM_FUNCTIONS", "VECMAT", "Array", "Call", "Dim", "Index", "Param", "Relation", "Spec",
     "Step", "Term", "as_dict", "check_entry", "check_sizes", "evaluate", "hot", "formula", "formulas", "inputs", "jacobian",
     "letter_dims", "library", "lights", "params_at", "random_values", "sources", "spec", "validate",

@@ -17,7 +17,7 @@ import numpy as np
 
 from gradlib._validate import rule_error
 from gradlib.structure.parts import TERM_FUNCTIONS, Index, Relation, Spec, Term, check_entry, hot, letter_dims
-from gradlib.structure.rules import PENDING_VIEW, SPECS
+from gradlib.structure.rules import SPECS
 
 # --- lights --------------------------------------------------------------------------------------
 
@@ -302,7 +302,7 @@ def random_values(rule: str, seed: int | None = None) -> dict[str, np.ndarray]:
     """
     rng = np.random.default_rng(zlib.crc32(rule.encode()) if seed is None else seed)
     values: dict[str, np.ndarray] = {}
-    for s in SPECS.get(rule) or PENDING_VIEW[rule]:
+    for s in SPECS[rule]:
         for array in s.arrays:
             if array.role in ("input", "upstream") and not array.onehot and array.name not in values:
                 shape = s.shape(array.name, s.max_shapes)

@@ -247,26 +247,20 @@ REDUCE_MAX = Spec(
     select=("dX", (1, 2)),
 )
 
-#: Specs of chapter 8's two rules, checked like the others, that the explorer's view does not draw
-#: yet: it needs a term's ``gate`` (gather) and the ``max_share`` function (reduce_max). Once
-#: explorer.js has both, they move into SPECS.
-PENDING_VIEW: dict[str, tuple[Spec, ...]] = {"gather": (GATHER,), "reduce_max": (REDUCE_MAX,)}
-
 #: rule (the gradlib module name) -> its specs; every rule but jacobian has exactly one.
 SPECS: dict[str, tuple[Spec, ...]] = {
     "jacobian": JACOBIAN, "softmax_xent": (SOFTMAX_XENT,), "matvec": (MATVEC,), "vecmat": (VECMAT,),
     "matmul": (MATMUL,), "broadcast_add": (BROADCAST_ADD,), "broadcast_mul": (BROADCAST_MUL,),
-    "mlp": (MLP,),
+    "gather": (GATHER,), "reduce_max": (REDUCE_MAX,), "mlp": (MLP,),
 }
 RULES = tuple(SPECS)
 
 
 def spec(rule: str, variant: str = "") -> Spec:
-    """The spec of ``rule`` (and, for ``"jacobian"``, of its map ``variant``; default the first); also
-    the rules still pending a view (``"gather"``, ``"reduce_max"``)."""
-    if rule not in SPECS and rule not in PENDING_VIEW:
+    """The spec of ``rule`` (and, for ``"jacobian"``, of its map ``variant``; default the first)."""
+    if rule not in SPECS:
         raise rule_error("structure", f"unknown rule {rule!r}; choose one of {', '.join(RULES)}")
-    variants = SPECS.get(rule) or PENDING_VIEW[rule]
+    variants = SPECS[rule]
     if not variant:
         return variants[0]
     for s in variants:
@@ -277,6 +271,6 @@ def spec(rule: str, variant: str = "") -> Spec:
 
 
 
-for _specs in (*SPECS.values(), *PENDING_VIEW.values()):
+for _specs in SPECS.values():
     for _spec in _specs:
         validate(_spec)

@@ -63,7 +63,7 @@ def test_a_shape_change_recomputes_with_gradlib():
 
 
 def test_the_backward_pass_explorer_shows_gradlib_mlp():
-    """Chapter 8: with a kernel, every array shown is gradlib.mlp.trace's, at any shapes."""
+    """Chapter 9: with a kernel, every array shown is gradlib.mlp.trace's, at any shapes."""
     widget = Explorer("mlp", N=2, D=5, H=1, C=3)
     widget.shapes = {"N": 6, "D": 1, "H": 4, "C": 2}
     values = {k: np.array(v) for k, v in widget.values.items()}

@@ -139,10 +139,10 @@ def test_lights_and_formulas_equal_python(twins):
 
 def test_captions_fill_in_the_numbers(twins):
     python, js = twins
+    factor = lambda v: f"({number(v)})" if v < 0 else number(v)  # noqa: E731
     for (spec, shapes, arrays), result in zip(python, js):
         if spec.rule == "matvec" and shapes == spec.default_shapes:
             r, x, dW = arrays["r"][1], arrays["x"][2], arrays["dW"][1, 2]
-            factor = lambda v: f"({number(v)})" if v < 0 else number(v)  # noqa: E731
             assert result["captions"]["dW|1,2"] == f"dW[1,2] = r[1] × x[2] = {factor(r)} × {factor(x)} = {number(dW)}"
             assert result["captions"]["x|2"].startswith(f"x[2] = {number(x)} feeds dW[0,2], dW[1,2], dW[2,2]")
         if spec.rule == "broadcast_add" and shapes == spec.default_shapes:
@@ -151,12 +151,45 @@ def test_captions_fill_in_the_numbers(twins):
             assert "with one class, softmax(θ) is always 1" in result["captions"]["dtheta|0"]
         if spec.variant == "tanh" and shapes["n"] > 2:
             assert result["captions"]["J|0,1"] == "J[0,1] = ∂f[0]/∂x[1] = 0 (f[0] = tanh(x[0]) does not depend on x[1])"
+        if spec.rule == "gather":  # only the rows of G picked from row v add into dE[v, :] (idx[n] = n mod V)
+            for v, d in itertools.product(range(shapes["V"]), range(shapes["D"])):
+                picked = [n for n in range(shapes["N"]) if n % shapes["V"] == v]
+                sum_ = " + ".join(f"1.00 × {factor(arrays['G'][n, d])}" for n in picked)
+                expected = f"dE[{v},{d}] = Σ_n S[n,{v}] × G[n,{d}] = " + (
+                    f"{sum_} = {number(arrays['dE'][v, d])}" if picked else f"0.00 (S[n,{v}] = 0 for every n: nothing adds into it)")
+                assert result["captions"][f"dE|{v},{d}"] == expected
+            if shapes["V"] > 1:
+                assert result["captions"]["S|0,1"] == ("S[0,1] = 0.00 feeds no entry of the gradients: it is 0, and only a 1 "
+                                                       "of S passes anything on")
+        if spec.rule == "reduce_max":  # g[i] × 1 / #ties where row i has its maximum, else × 0 and why
+            for i, j in itertools.product(range(shapes["n"]), range(shapes["m"])):
+                row = arrays["X"][i]
+                wins, ties = int(row[j] == row.max()), int((row == row.max()).sum())
+                caption = result["captions"][f"dX|{i},{j}"]
+                assert caption.startswith(f"dX[{i},{j}] = g[{i}] × 1[X[{i},{j}] = max X[{i},:]] / #ties = "
+                                          f"{factor(arrays['g'][i])} × {wins} / {ties} = {number(arrays['dX'][i, j])}")
+                assert ("is not the maximum of row" in caption) == (not wins)
         if spec.rule == "mlp" and shapes == spec.default_shapes:  # the 1/N of the mean, the ReLU's mask
             caption = result["captions"]["dTheta|1,2"]
             assert caption.startswith("dΘ[1,2] = softmax(Θ[1,:])[2] / N − T[1,2] / N = ") and " / 4 − " in caption
             for i, h in itertools.product(range(shapes["N"]), range(shapes["H"])):
                 off = arrays["Z1"][i, h] <= 0
                 assert (f"Z1[{i},{h}] ≤ 0: the unit is off" in result["captions"][f"dZ1|{i},{h}"]) == off
+
+
+def test_max_shares_the_gradient_among_ties():
+    """Two entries tie for a row's maximum: each gets half of g[i] in the view, as in reduce_max.backward."""
+    spec, shapes = structure.REDUCE_MAX, structure.REDUCE_MAX.default_shapes
+    values = {k: v.tolist() for k, v in structure.random_values("reduce_max").items()}
+    values["X"][0][:4] = [0.5, 1.5, -0.3, 1.5]
+    result = run("twins", [{**case(spec, shapes), "values": values}])[0]
+    given = structure.inputs(spec, shapes, {k: np.array(v) for k, v in values.items()})
+    dX = gradlib.reduce_max.backward(given["g"], given["X"])
+    np.testing.assert_allclose(result["values"]["dX"], dX.ravel(), rtol=1e-12)
+    assert dX[0, 1] == dX[0, 3] == given["g"][0] / 2
+    for j in (1, 3):
+        assert result["captions"][f"dX|0,{j}"].endswith(f"× 1 / 2 = {number(dX[0, j])} (2 entries of row 0 tie for "
+                                                        "the maximum and share g[0])")
 
 
 def test_cell_text_contrast_in_both_palettes():

@@ -141,7 +141,8 @@ def test_the_formula_text_is_written_once_and_filled_per_entry():
 
 # --- the lights are true ----------------------------------------------------------------------------
 
-ONE_STEP = [(c, i) for c, i in zip(CASES, CASE_IDS) if c[0].rule not in ("jacobian", "mlp")]  # mlp: below
+# mlp: below; reduce_max depends on X discretely (which entry wins), held to gradlib in test_structure_patterns.py
+ONE_STEP = [(c, i) for c, i in zip(CASES, CASE_IDS) if c[0].rule not in ("jacobian", "mlp", "reduce_max")]
 
 
 @pytest.mark.parametrize("spec,shapes", [c for c, _ in ONE_STEP], ids=[i for _, i in ONE_STEP])

@@ -22,7 +22,7 @@ from gradlib import GradlibError, structure
 from gradlib.structure import Dim, Relation, Step, Term
 
 MATVEC = structure.MATVEC
-ALL_SPECS = [s for specs in (*structure.SPECS.values(), *structure.PENDING_VIEW.values()) for s in specs]
+ALL_SPECS = [s for specs in structure.SPECS.values() for s in specs]
 SPEC_IDS = [f"{s.rule}-{s.variant}" if s.variant else s.rule for s in ALL_SPECS]
 
 
@@ -92,7 +92,7 @@ def test_validate_refuses_a_spec_broken_in_one_way(changes, message):
 
 def test_importing_the_structure_validates_every_spec():
     """A fresh interpreter records each call of parts.validate made while gradlib.structure is imported:
-    every spec, drawn or pending its view, exactly once (so the specs the other tests use are checked)."""
+    every spec exactly once (so the specs the other tests use are checked)."""
     probe = """
 import sys
 checked = []
@@ -121,19 +121,23 @@ def rule_modules() -> set[str]:
 
 
 def test_every_gradlib_rule_has_a_spec():
-    """A new rule module without a spec (drawn by the explorer, or pending its view) fails here."""
+    """A new rule module without a spec (so without an explorer) fails here."""
     assert len(rule_modules()) >= 10
-    assert set(structure.RULES) | set(structure.PENDING_VIEW) == rule_modules()
-    assert not set(structure.RULES) & set(structure.PENDING_VIEW)
+    assert set(structure.RULES) == rule_modules()
     assert all(hasattr(gradlib, rule) for rule in rule_modules())
 
 
 def test_every_differentiated_rule_has_a_jacobian_view():
-    """A drawn rule whose backward takes an upstream gradient (an array of role upstream) and whose module
-    has the forward map it differentiates offers the Jacobian view (``output``); no other does."""
+    """A drawn rule whose backward takes an upstream gradient (an array of role upstream), whose module
+    has the forward map it differentiates, and whose gradients are plain products (the view reads the
+    Jacobian off those; a gate, as gather's, or a function, as max's share, it cannot) offers the
+    Jacobian view (``output``); no other does."""
+    def plain(spec) -> bool:
+        return all(t.fn == "product" and not t.gate for r in spec.relations for t in r.terms)
     offered = {s.rule for specs in structure.SPECS.values() for s in specs if s.output}
     expected = {s.rule for specs in structure.SPECS.values() for s in specs
-                if any(a.role == "upstream" for a in s.arrays) and hasattr(getattr(gradlib, s.rule), "forward")}
+                if any(a.role == "upstream" for a in s.arrays) and hasattr(getattr(gradlib, s.rule), "forward")
+                and plain(s)}
     assert offered == expected and len(offered) >= 5
 
 

@@ -189,6 +189,40 @@ def test_softmax_xent_class_slider(open_page, book_page):
     assert view["lit"] == ["y|0"] and "with one class" in view["caption"]
 
 
+# --------------------------------------------------------------------------- chapter 8: gather and max
+
+PATTERN_PAGES = [p for p in toc_pages() if p.startswith("chapters/08_")]
+# rule -> (an entry to point at, what it lights at the default shapes: idx[n] = n mod V; X's row 1)
+PATTERN_POINTS = {"gather": ("dE|0,1", {"G|0,1", "G|3,1", "S|0,0", "S|3,0"}),
+                  "reduce_max": ("dX|1,2", {"g|1", "X|1,0", "X|1,1", "X|1,2", "X|1,3"})}
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("rule", PATTERN_POINTS)
+@pytest.mark.parametrize("book_page", PATTERN_PAGES, ids=lambda p: p.removesuffix(".html"))
+def test_pattern_explorers_on_the_static_page(open_page, book_page, rule):
+    """Chapter 8's gather and reduce_max explorers: rendered with no errors, gradlib's numbers, a hover lights
+    the rows of G that add into dE[0,1] (the max's whole row for dX[1,2]), the sliders (predict mode:
+    test_explorer_views.py)."""
+    page = open_page(book_page)
+    assert [e for e in page.console_errors if e.startswith("uncaught")] == [], "JavaScript exceptions on the page"
+    root = page.locator(f'.gradlib-explorer[data-rule="{rule}"]')
+    assert root.count() == 1
+    root.scroll_into_view_if_needed()
+    assert root.locator(".ge-status").text_content() == "Values computed by gradlib in Python, from the rule."
+    spec = structure.spec(rule)
+    check_view(root, spec, spec.default_shapes, points=None)
+    entry, lit = PATTERN_POINTS[rule]
+    name, index = entry.split("|")
+    root.locator(f'.ge-cell[data-array="{name}"][data-index="{index}"]').hover()
+    assert set(root.evaluate(READ)["lit"]) == lit
+    lopsided = dict(zip([d.name for d in spec.dims], (2, 6, 1)))
+    for dim, size in lopsided.items():
+        set_slider(root, dim, size)
+    assert check_view(root, spec, lopsided, points=None)["source"] == "page"
+    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
+
+
 # --------------------------------------------------------------------------- chapter 9: the backward pass
 
 MLP_PAGES = [p for p in toc_pages() if "backprop_mlp" in p]

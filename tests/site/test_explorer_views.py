@@ -27,6 +27,7 @@ JACOBIAN_RULES = ["matvec", "vecmat", "matmul", "broadcast_add", "broadcast_mul"
 PAGES = {{"backprop_mlp": "mlp"}.get(slug, slug): p  # rule -> its chapter's page
          for p in RULE_PAGES for slug in [p.split("/")[-1].split("_", 1)[1].removesuffix(".html")]}
 PAGES["mlp"] = next(p for p in toc_pages() if "backprop_mlp" in p)
+PAGES.update(dict.fromkeys(["gather", "reduce_max"], next(p for p in toc_pages() if "08_patterns" in p)))
 
 READ = """(root) => {
   const name = (c) => `${c.dataset.array}|${c.dataset.index}`;

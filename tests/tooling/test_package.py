@@ -99,14 +99,14 @@ def test_the_license_is_an_spdx_expression_shipped_with_its_file(wheel_build):
 
 def test_the_wheel_ships_every_module_and_asset(wheel_build):
     """Every .py, .js and .css under gradlib/ (subpackages included) is in the wheel, except the
-    sources of a JavaScript bundle (a folder with a build.mjs): the wheel ships the bundle they build."""
+    sources of a JavaScript bundle: the wheel ships the bundle, whose first line names its sources."""
     _, wheel = wheel_build
     with zipfile.ZipFile(wheel) as archive:
         shipped = {n for n in archive.namelist() if n.startswith("gradlib/")}
-    bundle_sources = [b.parent for b in (ROOT / "gradlib").rglob("build.mjs")]
+    banners = {p: p.read_text(encoding="utf-8").partition("\n")[0] for p in (ROOT / "gradlib").glob("*.js")}
+    sources = {m.group(1) for b in banners.values() if (m := re.search(r"GENERATED .* from (gradlib/\w+)/", b))}
+    assert sources, "no generated bundle names its sources"
     wanted = {p.relative_to(ROOT).as_posix() for p in (ROOT / "gradlib").rglob("*")
-              if p.suffix in {".py", ".js", ".css"} and "__pycache__" not in p.parts
-              and not any(p.is_relative_to(folder) for folder in bundle_sources)}
-    assert wanted - shipped == set()
-    for folder in bundle_sources:  # each bundle's output is shipped (its name: the folder's, without _src)
-        assert any(n.endswith(".js") and not n.startswith(folder.relative_to(ROOT).as_posix()) for n in shipped)
+              if p.suffix in {".py", ".js", ".css"} and "__pycache__" not in p.parts}
+    assert {w for w in wanted if not any(w.startswith(s + "/") for s in sources)} - shipped == set()
+    assert all(p.relative_to(ROOT).as_posix() in shipped for p in banners), "a bundle is not shipped"
