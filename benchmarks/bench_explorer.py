@@ -25,7 +25,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # booksite: shared with the tests
 import booksite  # noqa: E402
-
 from gradlib import structure  # noqa: E402
 
 ROOT = booksite.ROOT

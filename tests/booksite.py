@@ -258,7 +258,7 @@ def settle(page, *, explorers: bool = True) -> None:
 # --------------------------------------------------------------------------- sizes and the report
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def file_sizes(path: Path) -> tuple[int, int]:
     """``(bytes, gzip -6 bytes)`` of a file: what it costs raw and over a compressing server."""
     data = path.read_bytes()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-
 GRADLIB_SOURCES = {".py", ".js", ".css", ".json"}
 
 

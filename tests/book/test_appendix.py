@@ -10,16 +10,26 @@ be its shape, and the gradlib call in the last column is executed too.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
 import yaml
-from booksite import ROOT
 
-from gradlib import (broadcast_add, broadcast_mul, jacobian, matmul, matvec, numerical_gradient,
-                     numerical_jacobian, softmax_xent, vecmat)
+from booksite import ROOT
+from gradlib import (
+    broadcast_add,
+    broadcast_mul,
+    jacobian,
+    matmul,
+    matvec,
+    numerical_gradient,
+    numerical_jacobian,
+    softmax_xent,
+    vecmat,
+)
 
 SHEET = ROOT / "appendix" / "cheatsheet.md"
 ERRATA = ROOT / "appendix" / "errata.md"

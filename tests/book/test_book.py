@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from booksite import ROOT, RULE_PAGES, toc_pages
 
 PAGES = [p.removesuffix(".html") for p in toc_pages()]

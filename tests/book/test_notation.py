@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from booksite import ROOT
 
+from booksite import ROOT
 from gradlib import structure
 
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))

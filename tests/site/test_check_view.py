@@ -12,8 +12,8 @@ import re
 
 import numpy as np
 import pytest
-from booksite import contrast
 
+from booksite import contrast
 from gradlib import check_gradient
 
 pytestmark = pytest.mark.browser

@@ -41,8 +41,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from booksite import (LOCAL_HOSTS, RULE_PAGES, WIDGET_VIEW_SELECTOR, contrast, file_sizes,
-                      relative_luminance, settle, toc_pages)
+from booksite import (
+    LOCAL_HOSTS,
+    RULE_PAGES,
+    WIDGET_VIEW_SELECTOR,
+    contrast,
+    file_sizes,
+    relative_luminance,
+    settle,
+    toc_pages,
+)
 
 pytestmark = pytest.mark.book
 
