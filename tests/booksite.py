@@ -349,7 +349,8 @@ async (printing) => {
     let extent = extentOf(el);  // where the part can appear (inner scroll boxes moved to either end)
     if (extent.width === 0) continue;
     const where = [];
-    for (let box = kind === 'formula' ? el : el.parentElement; box && box !== document.documentElement; box = box.parentElement) {
+    for (let box = kind === 'formula' ? el : el.parentElement; box && box !== document.documentElement;
+         box = box.parentElement) {
       const style = getComputedStyle(box);
       if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
       const area = padding(box);
