@@ -81,7 +81,7 @@ def _default_entry(spec: structure.Spec, name: str, shapes: Mapping[str, int]) -
         wanted = spec.select[1]
     else:
         wanted = (1,) * len(spec.array(name).dims)
-    return tuple(min(i, s - 1) for i, s in zip(wanted, spec.shape(name, shapes)))
+    return tuple(min(i, s - 1) for i, s in zip(wanted, spec.shape(name, shapes), strict=True))
 
 
 def index_note(name: str, index: tuple[int, ...]) -> str:

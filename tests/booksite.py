@@ -284,7 +284,7 @@ class SiteReport:
             [page] + [str(row.get(key, "")) for key in columns[1:]] for page, row in self.rows.items()
         ]
         widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
-        out = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in table]
+        out = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in table]
         out.insert(1, "  ".join("-" * width for width in widths))
         return out + self.notes
 

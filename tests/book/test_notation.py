@@ -167,7 +167,7 @@ def test_text_figure_and_explorer_use_one_set_of_sizes(path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) and \
                 sorted(getattr(e, "id", "") for e in node.targets[0].elts) == sorted(dims):
-            running = dict(zip([e.id for e in node.targets[0].elts], ast.literal_eval(node.value)))
+            running = dict(zip([e.id for e in node.targets[0].elts], ast.literal_eval(node.value), strict=True))
             break
     assert running, f"{path.name}: no running example assigning {dims}"
     shown = _rule_call_shapes(tree, "figure", rule) + _rule_call_shapes(tree, "Explorer", rule)

@@ -820,7 +820,7 @@ def test_launch_buttons_open_this_notebook_in_colab_and_binder(book_html, book_c
     repository = book_config["repository"]
     owner, name = urlsplit(repository["url"]).path.strip("/").removesuffix(".git").split("/")
     root = book_root.joinpath(*[".."] * len(Path(repository.get("path_to_book", "")).parts))
-    for service, link in zip(services, links):
+    for service, link in zip(services, links, strict=True):
         setting, opens = LAUNCH_SERVICES[service]
         href, host = urlsplit(link["href"]), urlsplit(book_config["launch_buttons"][setting])
         assert (href.scheme, href.netloc) == (host.scheme, host.netloc), f"{service} button: {link['href']}"
