@@ -26,8 +26,9 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -197,7 +198,7 @@ def measure(name: str, f: Callable, x: np.ndarray, exact: np.ndarray, repeats: i
     for _ in range(rounds):  # interleaved, so that a busy moment hits every row alike
         best["floor"] = min(best["floor"], cpu_time(floor) / inner)
         for key, run in candidates.items():
-            best[key] = min(best[key], cpu_time(lambda: [run() for _ in range(inner)]) / inner)
+            best[key] = min(best[key], cpu_time(lambda run=run: [run() for _ in range(inner)]) / inner)
 
     print(f"\n{name}   (x {x.shape}, n = {n}; floor = 2n bare calls = {best['floor'] * 1e3:.3f} ms CPU)")
     print(f"  {'method':44s} {'error':>9s} {'time ms':>9s} {'/floor':>7s} {'calls':>7s}")
@@ -225,7 +226,7 @@ def measure(name: str, f: Callable, x: np.ndarray, exact: np.ndarray, repeats: i
             continue
         counted = Counter(f)
         try:
-            seconds = cpu_time(lambda: estimator(counted, x))  # one run: these are slow
+            seconds = cpu_time(lambda estimator=estimator, counted=counted: estimator(counted, x))  # one run: slow
             calls = counted.calls
             row(label, estimator(f, x), seconds, calls)
         except Exception as exc:  # an optional comparison must not stop the benchmark
@@ -234,7 +235,7 @@ def measure(name: str, f: Callable, x: np.ndarray, exact: np.ndarray, repeats: i
     for k in (4, 16):
         counted = Counter(f)
         directional = check_gradient(counted, x, exact, directions=k)
-        seconds = min(cpu_time(lambda: check_gradient(f, x, exact, directions=k)) for _ in range(3))
+        seconds = min(cpu_time(lambda k=k: check_gradient(f, x, exact, directions=k)) for _ in range(3))
         print(f"  directional mode, {k:2d} directions {'':16s} {directional.max_rel_error:9.1e} "
               f"{seconds * 1e3:9.3f} {seconds / best['floor']:6.2f}x {counted.calls:7d}"
               f"  = {counted.calls / k:g} calls/direction, {'PASS' if directional else 'FAIL'}")

@@ -4,8 +4,8 @@
 
 Opens every rule chapter of a built book (default ``_build/html``; build it first) through the same
 local server and offline routing as the browser tests (tests/booksite.py: ``BookSite.open`` brings
-the explorer into view and waits until it has rendered), and times, inside the page, for every rule (and chapter 1's maps)
-with all dimensions set to s = 1 .. 6:
+the explorer into view and waits until it has rendered), and times, inside the page, for every rule
+(and chapter 1's maps) with all dimensions set to s = 1 .. 6:
 
 * shape change: moving one slider to s (the input handler rebuilds the grids, recomputes values
   and lights) plus the style and layout the browser does before it can paint (forced by reading
@@ -25,7 +25,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # booksite: shared with the tests
 import booksite  # noqa: E402
-
 from gradlib import structure  # noqa: E402
 
 ROOT = booksite.ROOT
@@ -72,7 +71,8 @@ def main() -> None:
             page = site.open(path)  # settled: explorer scrolled into view and rendered
             root = page.locator(".gradlib-explorer").first
             if root.count() == 0:
-                raise SystemExit(f"{path}: no explorer rendered within {booksite.WIDGET_WAIT_MS} ms of coming into view")
+                raise SystemExit(f"{path}: no explorer rendered within {booksite.WIDGET_WAIT_MS} ms"
+                                 " of coming into view")
             rule = root.get_attribute("data-rule")
             for spec in structure.SPECS[rule]:
                 if spec.variant:

@@ -10,8 +10,18 @@ One small module per rule of Christopher Yeh's *Gradient Notes* (2024), each wit
 >>> bool(gradlib.check_gradient(lambda W: r @ (W @ x), W, dW))
 True
 """
-from gradlib import broadcast_add, broadcast_mul, gather, jacobian, matmul, matvec, reduce_max, softmax_xent, vecmat
-from gradlib import mlp  # after the rules it is made of
+from gradlib import (
+    broadcast_add,
+    broadcast_mul,
+    gather,
+    jacobian,
+    matmul,
+    matvec,
+    mlp,
+    reduce_max,
+    softmax_xent,
+    vecmat,
+)
 from gradlib._validate import GradlibError
 from gradlib.checker import CheckResult, check_gradient, numerical_gradient, numerical_jacobian
 from gradlib.display import show_lines, show_source

@@ -129,7 +129,7 @@ def shape_hint(analytic_shape: tuple[int, ...], x_shape: tuple[int, ...]) -> str
         return (f"; it has an extra leading axis of {analytic_shape[0]}: the sum over the batch is missing? "
                 f"(analytic.sum(axis=0) has x's shape)")
     if len(analytic_shape) == len(x_shape):
-        differ = [a for a, (m, n) in enumerate(zip(analytic_shape, x_shape)) if m != n]
+        differ = [a for a, (m, n) in enumerate(zip(analytic_shape, x_shape, strict=True)) if m != n]
         if len(differ) == 1 and x_shape[differ[0]] == 1:
             a = differ[0]
             return (f"; x has 1 where it has {analytic_shape[a]} along axis {a}: the sum over the batch is "

@@ -184,10 +184,11 @@ def richardson(ev: Evaluator, eps_f: float = EPS) -> Estimate:
 
     An entry is *rough* when its truncation estimate ``|D(h/2) - D(h)|`` exceeds its rounding noise
     and either ``REFINE_TOL max|R|`` or a tenth of its own ``|R_j|``: a kink or a feature smaller
-    than ``h`` nearby (even one 1e-9 from x_j, where ``R_j`` is tiny and wrong). Rough entries walk down the steps ``h / 16, h / 256, ...`` (4 calls
-    each); each keeps the step with the least error estimate ``|D(h/2) - D(h)| + noise``, never
-    one where f rounds to the same value at every point, and stops once that error is small or the
-    next step's noise exceeds it. Each entry's noise is its own step's (one kink loosens one entry).
+    than ``h`` nearby (even one 1e-9 from x_j, where ``R_j`` is tiny and wrong). Rough entries walk
+    down the steps ``h / 16, h / 256, ...`` (4 calls each); each keeps the step with the least error
+    estimate ``|D(h/2) - D(h)| + noise``, never one where f rounds to the same value at every point,
+    and stops once that error is small or the next step's noise exceeds it. Each entry's noise is its
+    own step's (one kink loosens one entry).
     """
     h = step_scale(ev.x0) * (RICHARDSON_STEP * (eps_f / EPS) ** 0.2)
     change, jac, h, values = _richardson_columns(ev, h)

@@ -76,7 +76,7 @@ class Explorer(anywidget.AnyWidget):
         values = structure.random_values(rule, seed)
         target, index = select if select is not None else spec.select
         if select is None:  # the default entry, moved inside small shapes
-            index = tuple(min(i, s - 1) for i, s in zip(index, spec.shape(target, shapes)))
+            index = tuple(min(i, s - 1) for i, s in zip(index, spec.shape(target, shapes), strict=True))
         index = structure.check_entry(spec, shapes, target, index, RULE) if target in [a.name for a in spec.arrays] \
             else _unknown_array(spec, target)
         super().__init__(
@@ -143,7 +143,8 @@ class Explorer(anywidget.AnyWidget):
         if array not in [a.name for a in spec.arrays]:
             array, index = spec.select
         shape = spec.shape(array, self.shapes)
-        index = [min(int(i), s - 1) for i, s in zip(index, shape)]
+        # strict=False: the selection comes back from the browser, and this is where it is made to fit
+        index = [min(int(i), s - 1) for i, s in zip(index, shape, strict=False)]
         if self.selection != {"array": array, "index": index}:
             self.selection = {"array": array, "index": index}
 

@@ -5,8 +5,9 @@
 
 Each row draws every array of the rule as a grid of cells, labelled with its name and shape; entries
 are named by their code indices, counted from 0, and the legend says so (``dW[1,2]`` is row 2,
-column 3 in the math, which counts from 1; see :func:`index_note`). The selected entry is cross-hatched with a dashed edge and the entries it is computed from (or, for
-an input entry, the entries it feeds) are hatched with a thick solid edge. Only hatching and line
+column 3 in the math, which counts from 1; see :func:`index_note`). The selected entry is
+cross-hatched with a dashed edge and the entries it is computed from (or, for an input entry, the
+entries it feeds) are hatched with a thick solid edge. Only hatching and line
 style carry meaning, so the figure reads the same in print, in greyscale and for colour-blind readers.
 """
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _default_entry(spec: structure.Spec, name: str, shapes: Mapping[str, int]) -
         wanted = spec.select[1]
     else:
         wanted = (1,) * len(spec.array(name).dims)
-    return tuple(min(i, s - 1) for i, s in zip(wanted, spec.shape(name, shapes)))
+    return tuple(min(i, s - 1) for i, s in zip(wanted, spec.shape(name, shapes), strict=True))
 
 
 def index_note(name: str, index: tuple[int, ...]) -> str:
@@ -183,7 +184,9 @@ def _kind(term: structure.Term) -> str:
     return "matmul" if len(term.operands) == 2 else "broadcast_add"
 
 
-def network_chain(spec: structure.Spec | None = None) -> tuple[list[tuple[str, str, tuple[str, ...], str]], dict[str, str], str]:
+def network_chain(
+    spec: structure.Spec | None = None,
+) -> tuple[list[tuple[str, str, tuple[str, ...], str]], dict[str, str], str]:
     """The forward chain of ``gradlib.structure``'s mlp spec: ``[(operation, chapters, parameters it
     brings in, array it makes)]``, the shape of every array (``{"W1": "D×H"}``) and the loss's name.
 

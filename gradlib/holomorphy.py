@@ -21,13 +21,23 @@ then uses Richardson). A disagreement at a larger step is a disagreement like an
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from ._evaluate import ComplexStepInvalid, Evaluator
-from .estimators import EPS, MAX_REFINE, MIN_STEP_ULPS, REFINE_FACTOR, RICHARDSON_STEP, Estimate, complex_step, \
-    differences, gaussian, random_direction
+from .estimators import (
+    EPS,
+    MAX_REFINE,
+    MIN_STEP_ULPS,
+    REFINE_FACTOR,
+    RICHARDSON_STEP,
+    Estimate,
+    complex_step,
+    differences,
+    gaussian,
+    random_direction,
+)
 
 AGREE, RESOLVED, LARGER = 10.0, 0.25, 2
 

@@ -24,13 +24,22 @@ $$
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from gradlib import broadcast_add, matmul, softmax_xent
-from gradlib._validate import Checked, as_class_index, as_float_array, as_matrix, is_int, mismatch, rule_error, validated
+from gradlib._validate import (
+    Checked,
+    as_class_index,
+    as_float_array,
+    as_matrix,
+    is_int,
+    mismatch,
+    rule_error,
+    validated,
+)
 
 RULE = "mlp"
 PARAMS = ("W1", "b1", "W2", "b2")

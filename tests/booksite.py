@@ -258,7 +258,7 @@ def settle(page, *, explorers: bool = True) -> None:
 # --------------------------------------------------------------------------- sizes and the report
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def file_sizes(path: Path) -> tuple[int, int]:
     """``(bytes, gzip -6 bytes)`` of a file: what it costs raw and over a compressing server."""
     data = path.read_bytes()
@@ -284,7 +284,7 @@ class SiteReport:
             [page] + [str(row.get(key, "")) for key in columns[1:]] for page, row in self.rows.items()
         ]
         widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
-        out = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in table]
+        out = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in table]
         out.insert(1, "  ".join("-" * width for width in widths))
         return out + self.notes
 
@@ -349,7 +349,8 @@ async (printing) => {
     let extent = extentOf(el);  // where the part can appear (inner scroll boxes moved to either end)
     if (extent.width === 0) continue;
     const where = [];
-    for (let box = kind === 'formula' ? el : el.parentElement; box && box !== document.documentElement; box = box.parentElement) {
+    for (let box = kind === 'formula' ? el : el.parentElement; box && box !== document.documentElement;
+         box = box.parentElement) {
       const style = getComputedStyle(box);
       if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
       const area = padding(box);

@@ -73,7 +73,7 @@ def _toc(titles: list[str], first_pages: list[int | None]) -> str:
     items = "".join(
         f'<li><a href="#book-chapter-{i}">{html.escape(title)}</a><span class="fill"></span>'
         f'<span>{"" if page is None else page}</span></li>'
-        for i, (title, page) in enumerate(zip(titles, first_pages)))
+        for i, (title, page) in enumerate(zip(titles, first_pages, strict=True)))
     return f'<nav class="book-toc"><h1>Gradients by Hand</h1><h2>Contents</h2><ul>{items}</ul></nav>'
 
 
@@ -141,7 +141,7 @@ def main() -> None:
     html_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else booksite.ROOT / "_build" / "html"
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else OUT
     done = print_book(html_dir, out)
-    for title, page in zip(done["titles"], done["first_pages"]):
+    for title, page in zip(done["titles"], done["first_pages"], strict=True):
         print(f"{page or '?':>4}  {title}")
     cuts = done["cuts"]["cuts"]
     print(f"{out}: {len(done['titles'])} pages of the book; display equations cut in print: {len(cuts)}")

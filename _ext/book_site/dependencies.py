@@ -3,15 +3,14 @@
 4. Re-running the chapters when gradlib changes. The notebooks import ``gradlib``, but Sphinx
 re-reads (and myst-nb, with ``execute_notebooks: force``, re-executes) only the pages whose own
 source changed, so an edit to ``gradlib/`` alone left stale outputs in an incremental build.
-Every notebook page records the files of the ``gradlib`` package (its whole tree) as dependencies; Sphinx then re-reads it
-when any of them is newer than the page's last read.
+Every notebook page records the files of the ``gradlib`` package (its whole tree) as dependencies;
+Sphinx then re-reads it when any of them is newer than the page's last read.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from sphinx.application import Sphinx
-
 
 GRADLIB_SOURCES = {".py", ".js", ".css", ".json"}
 

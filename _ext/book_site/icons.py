@@ -16,7 +16,6 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-
 # The theme's Font Awesome fonts (in _static/vendor/fontawesome/webfonts/; the .ttf copies, which
 # fontTools reads without brotli) and the subsets written next to book.css, declared there.
 ICON_FONTS = ("fa-solid-900", "fa-regular-400", "fa-brands-400")

@@ -65,11 +65,11 @@ def start_katex_server(app: Sphinx) -> None:
         try:
             sock.connect(str(path))
             break
-        except (FileNotFoundError, ConnectionRefusedError):
+        except (FileNotFoundError, ConnectionRefusedError) as err:
             sock.close()
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError(f"book_site: KaTeX's node server did not start within {STARTUP_TIMEOUT} s")
+                raise RuntimeError(f"book_site: KaTeX's node server did not start within {STARTUP_TIMEOUT} s") from err
             time.sleep(0.01)
     server = KaTeXServer(rundir, process, sock)
     atexit.register(KaTeXServer.terminate, server)

@@ -12,7 +12,6 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-
 # Punctuation that must stay on the line of the formula before it (see 9. in the module docstring).
 _TRAILING_PUNCTUATION = re.compile(r"^[,.;:!?)\]\u2019\u201d]+")
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-
 # The theme's stylesheet, trimmed to the rules the site can use (see 8. in the module docstring).
 THEME_STYLESHEET = Path("styles", "pydata-sphinx-theme.css")
 _CLASS = re.compile(r"\.(-?[_a-zA-Z][_a-zA-Z0-9-]*)")

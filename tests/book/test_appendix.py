@@ -10,16 +10,26 @@ be its shape, and the gradlib call in the last column is executed too.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
 import yaml
-from booksite import ROOT
 
-from gradlib import (broadcast_add, broadcast_mul, jacobian, matmul, matvec, numerical_gradient,
-                     numerical_jacobian, softmax_xent, vecmat)
+from booksite import ROOT
+from gradlib import (
+    broadcast_add,
+    broadcast_mul,
+    jacobian,
+    matmul,
+    matvec,
+    numerical_gradient,
+    numerical_jacobian,
+    softmax_xent,
+    vecmat,
+)
 
 SHEET = ROOT / "appendix" / "cheatsheet.md"
 ERRATA = ROOT / "appendix" / "errata.md"
@@ -331,7 +341,7 @@ def the_sheet() -> dict[str, dict[str, str]]:
     calls = [re.search(r"`([\w.]+)\(", r[-1]).group(1).removesuffix(".backward").removesuffix(".jacobian")
              for r in rows]
     assert calls == ROW_RULES, "one row per rule, in the book's order"
-    return {rule: dict(zip(COLUMNS, row)) for rule, row in zip(ROW_RULES, rows)}
+    return {rule: dict(zip(COLUMNS, row, strict=True)) for rule, row in zip(ROW_RULES, rows, strict=True)}
 
 
 def check_cell(case: Case, cell: str, column: str) -> list[str]:
@@ -371,7 +381,7 @@ def test_each_gradlib_call_on_the_cheat_sheet_runs_and_agrees(rule):
                           "matmul": matmul, "broadcast_add": broadcast_add, "broadcast_mul": broadcast_mul}, env)
     results = results if len(names) > 1 else (results,)
     assert len(results) == len(names)
-    for name, result in zip(names, results):
+    for name, result in zip(names, results, strict=True):
         target = "Jacobian" if name == "J" else name.removeprefix("d")
         np.testing.assert_allclose(result, measured(case, False, target), **TOL, err_msg=f"{call}: {name}")
 
@@ -468,7 +478,7 @@ def test_the_notes_on_the_notes_live_in_the_errata_and_each_chapter_links_to_its
     text = ERRATA.read_text(encoding="utf-8")
     labels = set(re.findall(r"\n\((e-[\w-]+)\)=\n", text))
     wheres = dict(zip(re.findall(r"\n\((e-[\w-]+)\)=\n", text),
-                      (e.split("**Where.**")[1].split("\n\n")[0] for e in _errata_entries())))
+                      (e.split("**Where.**")[1].split("\n\n")[0] for e in _errata_entries()), strict=True))
     for path in sorted((ROOT / "chapters").glob("0[1-7]_*.ipynb")):
         markdown = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
         assert "note on the notes" not in markdown.lower(), f"{path.stem}: a note box; it belongs on the errata page"

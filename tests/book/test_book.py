@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from booksite import ROOT, RULE_PAGES, toc_pages
 
 PAGES = [p.removesuffix(".html") for p in toc_pages()]
@@ -21,10 +22,12 @@ def test_page_was_built_without_errors(book_html, page):
 
 @pytest.mark.parametrize("page", RULE_PAGES)
 def test_rule_page_has_the_promised_parts(book_html, page):
-    """Each rule chapter: a boxed rule, a passing and a failing check, a figure, an explorer, 3+ exercises with solutions."""
+    """Each rule chapter: a boxed rule, a passing and a failing check, a figure, an explorer, 3+
+    exercises with solutions."""
     html = (book_html / f"{page}.html").read_text()
     assert re.search(r'class="[^"]*\btheorem\b', html), "no boxed rule (prf:theorem)"
-    assert html.count('class="exercise') + html.count('class="admonition exercise') >= 3 or len(re.findall(r'id="ex-', html)) >= 3
+    exercises = html.count('class="exercise') + html.count('class="admonition exercise')
+    assert exercises >= 3 or len(re.findall(r'id="ex-', html)) >= 3
     assert len(re.findall(r'class="[^"]*\bsolution\b', html)) >= 3, "fewer than three solutions"
     assert "<figure" in html and re.search(r'<img[^>]+alt="[^"]{20,}"', html), "no figure with alt text"
     assert "application/vnd.jupyter.widget-view+json" in html, "no explorer widget"

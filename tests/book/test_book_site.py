@@ -31,7 +31,8 @@ def test_punctuation_after_a_formula_is_kept_with_it():
     paragraph += [nodes.Text("a "), nodes.math(text="x"), nodes.Text(", then "), nodes.math(text="y"),
                   nodes.Text("."), nodes.math(text="z"), nodes.Text(" alone")]
     book_site.keep_punctuation_with_math(None, paragraph, "page")
-    glued = [node.astext() for node in paragraph.children if isinstance(node, nodes.inline) and "book-nowrap" in node["classes"]]
+    glued = [node.astext() for node in paragraph.children
+             if isinstance(node, nodes.inline) and "book-nowrap" in node["classes"]]
     assert glued == ["x,", "y."]
     assert paragraph.astext() == "a x, then y.z alone"
 

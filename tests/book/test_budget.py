@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import nbformat
+
 from booksite import ROOT
 
 RULE_PAGES = sorted(p for p in (ROOT / "chapters").glob("0*.ipynb") if re.match(r"0[0-7]_", p.name))

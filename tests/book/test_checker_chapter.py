@@ -4,6 +4,7 @@ included; the chapter is found by its name, whatever its number."""
 from __future__ import annotations
 
 import nbformat
+
 from booksite import ROOT
 
 BUDGET = 2200

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from booksite import ROOT
 
+from booksite import ROOT
 from gradlib import structure
 
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -64,7 +64,8 @@ def section(text: str, heading: str) -> str:
 
 RUNNING_T = [r"\\sum_\{?t\b", r"\\prod_\{?t\b", r"\bt\s*=\s*1\s*(,|\.\.|\\dots)", r"\\indic\{t\s*=",
              r"_\{t\s*=", r"\bt\s*=\s*1\s*\}"]
-K_AS_CLASS = [r"\\theta_\{?k\b", r"\\hat y_\{?k\b", r"(?<![\\\w])y_\{?k\b", r"\\Theta_\{[^}]*k", r"\\indic\{i\s*=\s*k\}"]
+K_AS_CLASS = [r"\\theta_\{?k\b", r"\\hat y_\{?k\b", r"(?<![\\\w])y_\{?k\b", r"\\Theta_\{[^}]*k",
+              r"\\indic\{i\s*=\s*k\}"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -166,7 +167,7 @@ def test_text_figure_and_explorer_use_one_set_of_sizes(path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) and \
                 sorted(getattr(e, "id", "") for e in node.targets[0].elts) == sorted(dims):
-            running = dict(zip([e.id for e in node.targets[0].elts], ast.literal_eval(node.value)))
+            running = dict(zip([e.id for e in node.targets[0].elts], ast.literal_eval(node.value), strict=True))
             break
     assert running, f"{path.name}: no running example assigning {dims}"
     shown = _rule_call_shapes(tree, "figure", rule) + _rule_call_shapes(tree, "Explorer", rule)
@@ -225,7 +226,8 @@ ROLE_RULES = {  # role: (pages it applies to, patterns over the page's formulas)
     "no y or Y at all before chapter 5 (the target is e_t, the batch target T)": (
         [p for p in RULE_PAGES if p.stem[:2] in ("01", "02", "03", "04")], [STANDALONE % "y", STANDALONE % "Y"]),
     "chapter 1's softmax output is p, not s": (
-        [p for p in RULE_PAGES if p.stem.startswith("01")], [r"\bs\s*=\s*\\softmax", r"\\operatorname\{diag\}\(s\)", r"s s\\T"]),
+        [p for p in RULE_PAGES if p.stem.startswith("01")],
+        [r"\bs\s*=\s*\\softmax", r"\\operatorname\{diag\}\(s\)", r"s s\\T"]),
     "chapter 3's three-index array is \\mathcal{T}": (
         [p for p in RULE_PAGES if p.stem.startswith("03")], [r"(?<![\\\w{])T_\{?k", r"(?<![\\\w{])T\s*\\in"]),
     "varepsilon is machine epsilon only (a nudge is \\delta, label smoothing \\alpha, layer norm's \\epsilon)": (
@@ -269,7 +271,8 @@ OLD_TEXT = {  # what chapters 1-7 said before the one notation: each must trip i
     "y/Y is never the target and there is no \\hat y": r"$\nabla_\theta J = \hat y - y$",
     "no y or Y at all before chapter 5 (the target is e_t, the batch target T)": r"$(\hat Y - Y)/N$",
     "chapter 1's softmax output is p, not s": r"$s = \softmax(x)$, $\operatorname{diag}(s) - s s\T$",
-    "chapter 3's three-index array is \\mathcal{T}": r"$T_{kij} = \pd{z_k}{W_{ij}}, \qquad T \in \R^{n \times n \times m}$",
+    "chapter 3's three-index array is \\mathcal{T}":
+        r"$T_{kij} = \pd{z_k}{W_{ij}}, \qquad T \in \R^{n \times n \times m}$",
     "varepsilon is machine epsilon only (a nudge is \\delta, label smoothing \\alpha, layer norm's \\epsilon)":
         r"Nudge $W_{ij}$ by a small $\varepsilon$",
 }

@@ -84,7 +84,8 @@ NUMPY_ERRORS = {
     "W[0, 0, 0]": "W[0, 0, 0]: too many indices (3) for an array of shape (3, 4)",
     "x[1.5]": "x[1.5]: an index must be an integer, not 1.5",
     "np.outer(r)": "np.outer(r): np.outer needs its argument b",
-    "np.sum(W, axis=0, keep=True)": "np.sum(W, axis=0, keep=True): np.sum has no argument keep= (it takes a, axis, keepdims)",
+    "np.sum(W, axis=0, keep=True)":
+        "np.sum(W, axis=0, keep=True): np.sum has no argument keep= (it takes a, axis, keepdims)",
     "np.transpose(W, (0,))": None, "np.sum(W, axis=(0, 0))": None, "np.ones((-1,))": None, "x[::0]": None,
     "np.diag(T3)": None, "onehot(t, 2)": None, "s @ x": None, "x[0][0]": None, "W.shape[2]": None, "W(1)": None,
     "x.reshape(3, 3)": None, "np.eye(2.5)": None, "x[t, t]": None,

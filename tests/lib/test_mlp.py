@@ -203,10 +203,13 @@ BAD = [
     ("X with nan", P, np.full((4, 3), np.nan), T0, r"mlp: X of shape \(4, 3\) contains nan or inf"),
     ("X text", P, [["a"] * 3] * 4, T0, r"mlp: X must be numeric, got dtype <U1 \(shape \(4, 3\)\)"),
     ("X empty", P, np.ones((0, 3)), np.zeros(0, dtype=int), r"mlp: X is empty \(shape \(0, 3\)\)"),
-    ("t out of range", P, X0, np.array([0, 1, 2, 0]), r"mlp: t\[2\]=2 is out of range for theta with 2 classes \(shape \(4, 2\)\)"),
+    ("t out of range", P, X0, np.array([0, 1, 2, 0]),
+     r"mlp: t\[2\]=2 is out of range for theta with 2 classes \(shape \(4, 2\)\)"),
     ("t negative", P, X0, np.array([0, -1, 1, 0]), r"mlp: t\[1\]=-1 is out of range for theta with 2 classes"),
-    ("t float", P, X0, T0.astype(float), r"mlp: t must be an integer class index, got .* \(dtype float64\) for theta of shape \(4, 2\)"),
-    ("t bool", P, X0, T0.astype(bool), r"mlp: t must be an integer class index, got .* \(dtype bool\) for theta of shape \(4, 2\)"),
+    ("t float", P, X0, T0.astype(float),
+     r"mlp: t must be an integer class index, got .* \(dtype float64\) for theta of shape \(4, 2\)"),
+    ("t bool", P, X0, T0.astype(bool),
+     r"mlp: t must be an integer class index, got .* \(dtype bool\) for theta of shape \(4, 2\)"),
     ("t too short", P, X0, T0[:3], r"mlp: t is \(3,\) but X has 4 rows; t needs one class per row, shape \(4,\)"),
     ("t a scalar", P, X0, 1, r"mlp: t is \(\) but X has 4 rows"),
     ("W1 missing", _with(P, W1=None), X0, T0, "mlp: params is missing W1; it needs W1, b1, W2, b2"),
@@ -331,7 +334,8 @@ BACKWARD_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("backward,message", BACKWARD_ERRORS, ids=[m.split(": ", 1)[1][:30] for _, m in BACKWARD_ERRORS])
+@pytest.mark.parametrize("backward,message", BACKWARD_ERRORS,
+                         ids=[m.split(": ", 1)[1][:30] for _, m in BACKWARD_ERRORS])
 def test_check_backward_refuses_what_it_cannot_check(backward, message):
     with pytest.raises(GradlibError) as caught:
         mlp.check_backward(backward)

@@ -12,8 +12,8 @@ import re
 
 import numpy as np
 import pytest
-from booksite import contrast
 
+from booksite import contrast
 from gradlib import check_gradient
 
 pytestmark = pytest.mark.browser
@@ -43,7 +43,7 @@ def _over(background: list[float], page: tuple[int, int, int]) -> list[float]:
     if len(background) < 4:
         return background[:3]
     alpha = background[3]
-    return [alpha * c + (1 - alpha) * p for c, p in zip(background[:3], page)]
+    return [alpha * c + (1 - alpha) * p for c, p in zip(background[:3], page, strict=True)]
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ def test_every_chapter_is_in_the_pdf_on_the_sheet_the_contents_give(printed):
     assert "Contents" in texts[0]
     numbered = [t for t in titles if re.match(r"\d+\. ", t)]
     assert len(numbered) >= 9, f"chapter titles lost their numbers: {titles}"
-    for title, sheet in zip(titles, printed["first_pages"]):
+    for title, sheet in zip(titles, printed["first_pages"], strict=True):
         assert sheet is not None, f"{title!r} is not in the PDF"
         assert print_book.compact(texts[sheet - 1]).startswith(print_book.compact(title))
         assert print_book.compact(title) in print_book.compact(texts[0]), f"{title!r} is not in the contents"

@@ -41,8 +41,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from booksite import (LOCAL_HOSTS, RULE_PAGES, WIDGET_VIEW_SELECTOR, contrast, file_sizes,
-                      relative_luminance, settle, toc_pages)
+from booksite import (
+    LOCAL_HOSTS,
+    RULE_PAGES,
+    WIDGET_VIEW_SELECTOR,
+    contrast,
+    file_sizes,
+    relative_luminance,
+    settle,
+    toc_pages,
+)
 
 pytestmark = pytest.mark.book
 
@@ -109,7 +117,8 @@ COLLECT = r"""
           const c = getComputedStyle(node).backgroundColor.match(/[\d.]+/g).map(Number);
           if (c.length === 3 || c[3] > 0.5) colour = c.slice(0, 3);
         }
-        return { what: `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`, background: colour || [255, 255, 255] };
+        return { what: `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`,
+                 background: colour || [255, 255, 255] };
       }),
     images: Array.from(document.querySelectorAll('img')).map((img) => ({
       src: img.getAttribute('src'), alt: img.getAttribute('alt'),
@@ -373,10 +382,12 @@ def test_page_weight_within_budget(visits, book_page, site_report):
     """Every file the page fetched, its explorers live, gzip -6: at most PAGE_BUDGET_GZIP_BYTES.
     (Per-page figures, times included: benchmarks/bench_site.py; this table is printed at the end.)"""
     visit = visits(book_page)
-    assert visit.files and all(path.is_file() for path in visit.files.values()), "a request was answered by no local file"
+    assert visit.files and all(path.is_file() for path in visit.files.values()), (
+        "a request was answered by no local file")
     total = _gzip_bytes(visit.files)
     site_report.title = "Per page: every file fetched, explorers live (light theme, served on 127.0.0.1)"
-    site_report.notes[:] = [f"Budget: {PAGE_BUDGET_GZIP_BYTES // 1024} KiB gzip -6 per page. Times: benchmarks/bench_site.py."]
+    site_report.notes[:] = [f"Budget: {PAGE_BUDGET_GZIP_BYTES // 1024} KiB gzip -6 per page."
+                            " Times: benchmarks/bench_site.py."]
     site_report.add(book_page.removesuffix(".html"), widgets=len(visit.dom["widgetViews"]), files=len(visit.files),
                     KiB_gzip=f"{total / 1024:.1f}")
     assert total <= PAGE_BUDGET_GZIP_BYTES, f"{total / 1024:.0f} KiB gzip"
@@ -511,7 +522,8 @@ WIDGET_AREAS = """(selector) => [...new Set(Array.from(document.querySelectorAll
     probe.className = 'widget-placeholder';
     area.appendChild(probe);
     const style = getComputedStyle(probe);
-    const placeholder = probe.getBoundingClientRect().height + parseFloat(style.marginTop) + parseFloat(style.marginBottom);
+    const placeholder = probe.getBoundingClientRect().height
+      + parseFloat(style.marginTop) + parseFloat(style.marginBottom);
     probe.remove();
     const subarea = area.querySelector(':scope > .widget-subarea');
     return { top: area.getBoundingClientRect().top, placeholder,
@@ -587,7 +599,8 @@ def test_explorer_is_live_for_a_reader_arriving_by_anchor_or_keyboard(book_site,
                 page.keyboard.press("Tab")
                 if page.evaluate("!!document.activeElement.closest('.gradlib-explorer')"):
                     break
-            assert page.evaluate("!!document.activeElement.closest('.gradlib-explorer')"), "Tab never reached the explorer"
+            reached = page.evaluate("!!document.activeElement.closest('.gradlib-explorer')")
+            assert reached, "Tab never reached the explorer"
         assert page.console_errors == []
     finally:
         page.context.close()
@@ -630,7 +643,8 @@ def _widget_probe_html() -> str:
 
     counter, slider = Counter(), ipywidgets.IntSlider(value=3)
     data = embed_data(views=[counter, counter, slider], drop_defaults=False)  # _esm is a trait's default
-    counter.close(); slider.close()
+    counter.close()
+    slider.close()
     views = "".join(f'<div class="output"><script type="{WIDGET_VIEW}">{json.dumps(view)}</script></div>'
                     for view in data["view_specs"])
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>widget probe</title>
@@ -652,7 +666,8 @@ def test_widget_host_keeps_anywidgets_contract(open_page, site_url):
     page.goto(url, wait_until="load")
     buttons = page.locator(".widget-subarea .probe-count")
     page.wait_for_function("document.querySelectorAll('.widget-subarea .probe-count').length === 2"
-                           " && !document.querySelector('.widget-placeholder:not(:empty)')?.textContent.includes('waiting')",
+                           " && !document.querySelector('.widget-placeholder:not(:empty)')"
+                           "?.textContent.includes('waiting')",
                            timeout=20_000)
     assert buttons.all_inner_texts() == ["count 3", "count 3"]
     buttons.first.click()
@@ -733,7 +748,8 @@ SEARCH_ASSETS = ("searchindex.js", "searchtools.js", "language_data.js")
 @pytest.mark.parametrize("book_page", [*toc_pages(), "search.html"], ids=lambda p: p.removesuffix(".html"))
 def test_search_index_only_on_the_search_page(book_html, book_page):
     """The search index and Sphinx's search tools (27 KiB gzip) load on search.html alone: the theme's
-    search box submits there (search-as-you-type is off), so no other page needs them (_ext/book_site/templates/layout.html)."""
+    search box submits there (search-as-you-type is off), so no other page needs them
+    (_ext/book_site/templates/layout.html)."""
     scripts = [urlsplit(s["src"]).path for s in tags(book_html, book_page).scripts if s.get("src")]
     loaded = sorted(name for name in SEARCH_ASSETS if any(path.endswith(name) for path in scripts))
     assert loaded == (sorted(SEARCH_ASSETS) if book_page == "search.html" else []), f"{book_page} loads {loaded}"
@@ -749,7 +765,8 @@ def test_only_widget_pages_carry_the_widget_host(book_html, book_page, book_conf
     _config.yml gives it, and no other widget script; a page without widgets carries none."""
     scripts = tags(book_html, book_page).scripts
     hosts = _host_scripts(scripts)
-    others = [s["src"] for s in scripts if re.search(r"require(\.min)?\.js|embed-amd|anywidget|widgets-setup", s.get("src", ""))]
+    widget_managers = r"require(\.min)?\.js|embed-amd|anywidget|widgets-setup"
+    others = [s["src"] for s in scripts if re.search(widget_managers, s.get("src", ""))]
     assert others == [], "a widget manager script"
     if not any(s.get("type") == WIDGET_STATE for s in scripts):
         assert hosts == [], "the widget host on a page without widgets"
@@ -804,7 +821,7 @@ def test_launch_buttons_open_this_notebook_in_colab_and_binder(book_html, book_c
     repository = book_config["repository"]
     owner, name = urlsplit(repository["url"]).path.strip("/").removesuffix(".git").split("/")
     root = book_root.joinpath(*[".."] * len(Path(repository.get("path_to_book", "")).parts))
-    for service, link in zip(services, links):
+    for service, link in zip(services, links, strict=True):
         setting, opens = LAUNCH_SERVICES[service]
         href, host = urlsplit(link["href"]), urlsplit(book_config["launch_buttons"][setting])
         assert (href.scheme, href.netloc) == (host.scheme, host.netloc), f"{service} button: {link['href']}"
