@@ -15,7 +15,8 @@ import cmath
 import contextlib
 import math
 import warnings
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 

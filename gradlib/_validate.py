@@ -7,7 +7,8 @@ the rule's name and names the argument and the shapes involved, e.g.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 

@@ -44,12 +44,53 @@ one-hot matrix ``S`` (row n hot at idx[n] = n mod V) as a term's ``gate``, so dE
 """
 from __future__ import annotations
 
-from gradlib.structure.computed import (FUNCTIONS, as_dict, evaluate, formula, formulas, inputs, jacobian, library,
-                                        lights, params_at, random_values, sources)
-from gradlib.structure.parts import (ROLES, TERM_FUNCTIONS, Array, Call, Dim, Index, Param, Relation, Spec, Step, Term,
-                                     check_entry, check_sizes, hot, letter_dims, validate)
-from gradlib.structure.rules import (BROADCAST_ADD, BROADCAST_MUL, GATHER, JACOBIAN, MATMUL, MATVEC, MLP,
-                                     REDUCE_MAX, RULES, SOFTMAX_XENT, SPECS, VECMAT, spec)
+from gradlib.structure.computed import (
+                                        FUNCTIONS,
+                                        as_dict,
+                                        evaluate,
+                                        formula,
+                                        formulas,
+                                        inputs,
+                                        jacobian,
+                                        library,
+                                        lights,
+                                        params_at,
+                                        random_values,
+                                        sources,
+)
+from gradlib.structure.parts import (
+                                        ROLES,
+                                        TERM_FUNCTIONS,
+                                        Array,
+                                        Call,
+                                        Dim,
+                                        Index,
+                                        Param,
+                                        Relation,
+                                        Spec,
+                                        Step,
+                                        Term,
+                                        check_entry,
+                                        check_sizes,
+                                        hot,
+                                        letter_dims,
+                                        validate,
+)
+from gradlib.structure.rules import (
+                                        BROADCAST_ADD,
+                                        BROADCAST_MUL,
+                                        GATHER,
+                                        JACOBIAN,
+                                        MATMUL,
+                                        MATVEC,
+                                        MLP,
+                                        REDUCE_MAX,
+                                        RULES,
+                                        SOFTMAX_XENT,
+                                        SPECS,
+                                        VECMAT,
+                                        spec,
+)
 
 __all__ = [
     "BROADCAST_ADD", "BROADCAST_MUL", "FUNCTIONS", "GATHER", "JACOBIAN", "MATMUL", "MATVEC", "MLP",

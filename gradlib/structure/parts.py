@@ -7,10 +7,10 @@ which gradlib function computes the same arrays. :func:`validate` checks a spec 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

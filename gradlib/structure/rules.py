@@ -9,7 +9,18 @@ from typing import Any
 
 import numpy as np
 
-from gradlib import broadcast_add, broadcast_mul, gather, jacobian, matmul, matvec, mlp, reduce_max, softmax_xent, vecmat
+from gradlib import (
+    broadcast_add,
+    broadcast_mul,
+    gather,
+    jacobian,
+    matmul,
+    matvec,
+    mlp,
+    reduce_max,
+    softmax_xent,
+    vecmat,
+)
 from gradlib._validate import rule_error
 from gradlib.structure.parts import Array, Call, Dim, Index, Param, Relation, Spec, Step, Term, validate
 

@@ -8,8 +8,20 @@ import re
 import numpy as np
 import pytest
 
-from gradlib import (GradlibError, broadcast_add, broadcast_mul, check_gradient, jacobian, matmul, matvec, mlp,
-                     reduce_max, softmax_xent, structure, vecmat)
+from gradlib import (
+    GradlibError,
+    broadcast_add,
+    broadcast_mul,
+    check_gradient,
+    jacobian,
+    matmul,
+    matvec,
+    mlp,
+    reduce_max,
+    softmax_xent,
+    structure,
+    vecmat,
+)
 
 ones = np.ones
 W34, x4 = ones((3, 4)), ones(4)

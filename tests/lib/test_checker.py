@@ -387,7 +387,8 @@ def test_non_finite_x():
         for bad in (np.array([1.0, -np.inf, np.inf]), np.array([[0.5], [np.nan], [2.0]])):
             with pytest.raises(GradlibError, match=rf"x of shape \({bad.shape[0]},( 1)?\) contains nan or inf"):
                 call(bad)
-    from gradlib._evaluate import Evaluator as _Evaluator, all_finite as _all_finite
+    from gradlib._evaluate import Evaluator as _Evaluator
+    from gradlib._evaluate import all_finite as _all_finite
 
     huge = np.array([1e308, -1e308, 1e200])  # finite, though sums of it overflow: no false alarm
     assert _all_finite(huge) and _Evaluator("check_gradient", smooth, huge, scalar=True).size == 3

@@ -20,10 +20,9 @@ import numpy as np
 import pytest
 
 import gradlib
+from booksite import contrast
 from gradlib import GradlibError, structure
 from gradlib.explorer import Explorer
-
-from booksite import contrast
 
 JS = Path(gradlib.__file__).with_name("explorer.js")
 ALL_SPECS = [s for specs in structure.SPECS.values() for s in specs]

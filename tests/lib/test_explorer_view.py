@@ -18,9 +18,8 @@ import numpy as np
 import pytest
 
 import gradlib
-from gradlib import structure
-
 from booksite import contrast
+from gradlib import structure
 
 BUNDLE = Path(gradlib.__file__).with_name("explorer.js")
 RUNNER = Path(__file__).with_name("explorer_view_runner.mjs")

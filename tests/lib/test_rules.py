@@ -19,8 +19,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gradlib import (broadcast_add, broadcast_mul, jacobian, matmul, matvec, numerical_gradient,
-                     numerical_jacobian, show_source, softmax_xent, vecmat)
+from gradlib import (
+    broadcast_add,
+    broadcast_mul,
+    jacobian,
+    matmul,
+    matvec,
+    numerical_gradient,
+    numerical_jacobian,
+    show_source,
+    softmax_xent,
+    vecmat,
+)
 
 SETTINGS = settings(max_examples=50, deadline=None)
 TOL = dict(rtol=1e-6, atol=1e-7)

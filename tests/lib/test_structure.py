@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import io
-import json
 import itertools
-from typing import Callable
+import json
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -345,7 +345,8 @@ MLP_CASES = [(c[1], i) for c, i in zip(CASES, CASE_IDS) if c[0].rule == "mlp"]
 def mlp_steps(arrays: dict[str, np.ndarray]) -> dict[str, tuple[Callable[..., np.ndarray], tuple[str, ...]]]:
     """Each computed array as gradlib computes it from the arrays its step reads (the rest held fixed):
     target -> (function of those arrays, their names). The same calls as gradlib.mlp.trace."""
-    from gradlib import broadcast_add as add, matmul, softmax_xent
+    from gradlib import broadcast_add as add
+    from gradlib import matmul, softmax_xent
     t = np.argmax(arrays["T"], axis=1)
     XW1, HW2 = arrays["X"] @ arrays["W1"], arrays["H"] @ arrays["W2"]
     return {

@@ -13,6 +13,7 @@ import json
 import re
 
 import pytest
+
 from booksite import contrast
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]

@@ -25,8 +25,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from booksite import ROOT, RULE_PAGES, toc_pages
 
+from booksite import ROOT, RULE_PAGES, toc_pages
 from gradlib import structure
 
 pytestmark = pytest.mark.browser

@@ -17,8 +17,8 @@ import itertools
 
 import numpy as np
 import pytest
-from booksite import RULE_PAGES, contrast, toc_pages
 
+from booksite import RULE_PAGES, contrast, toc_pages
 from gradlib import structure
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
