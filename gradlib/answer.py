@@ -29,7 +29,7 @@ import numpy as np
 import traitlets
 
 from gradlib import softmax_xent
-from gradlib._validate import rule_error
+from gradlib._validate import is_int, rule_error
 
 RULE = "answer"
 _HERE = pathlib.Path(__file__).parent
@@ -71,10 +71,10 @@ def _entry(name: str, value: Any) -> dict[str, Any]:
     """The view's description of one name of the scope."""
     if isinstance(value, Classes):
         return {"shape": list(value.shape), "kind": "class", "classes": int(value.C)}
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if is_int(value):
         return {"shape": [], "kind": "constant", "value": int(value)}
     shape = np.shape(value) if isinstance(value, np.ndarray) else tuple(value) if isinstance(value, (tuple, list)) else None
-    if shape is None or not all(isinstance(d, (int, np.integer)) and d >= 1 for d in shape):
+    if shape is None or not all(is_int(d) and d >= 1 for d in shape):
         raise rule_error(RULE, f"scope entry {name!r} must be a shape such as (3, 4), an array, Classes(C) or an "
                                f"int constant, not {value!r}")
     return {"shape": [int(d) for d in shape], "kind": "normal"}

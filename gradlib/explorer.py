@@ -26,7 +26,7 @@ import numpy as np
 import traitlets
 
 from gradlib import structure
-from gradlib._validate import GradlibError, rule_error
+from gradlib._validate import GradlibError, is_int, rule_error
 
 RULE = "explorer"
 _HERE = pathlib.Path(__file__).parent
@@ -108,7 +108,7 @@ class Explorer(anywidget.AnyWidget):
         structure.check_sizes(spec, shapes, RULE)
         for p in spec.params:
             value, limit = params[p.name], shapes[p.below]
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < limit:
+            if not is_int(value) or not 0 <= value < limit:
                 raise rule_error(RULE, f"{p.name}={value!r} is out of range 0..{limit - 1} ({p.meaning}, below "
                                  f"{p.below}={limit}) for rule {spec.rule}")
 

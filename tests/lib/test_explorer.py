@@ -112,6 +112,8 @@ def test_switching_the_map_of_chapter_1():
     (dict(rule="jacobian", variant="relu"),
      "explorer: jacobian has no map 'relu'; choose one of linear, tanh, softmax"),
     (dict(rule="softmax_xent", t=5), r"explorer: t=5 is out of range 0..4 \(the true class, below C=5\)"),
+    (dict(rule="softmax_xent", t=True), r"explorer: t=True is out of range 0..4"),
+    (dict(rule="softmax_xent", t=np.True_), r"explorer: t=np.True_ is out of range 0..4"),
     (dict(rule="matvec", select=("dZ", (0, 0))), "explorer: matvec has no array 'dZ' to select"),
     (dict(rule="matvec", select=("dW", (3, 0))), r"explorer: dW\[3,0\] is not an entry of dW \(shape \(3, 4\)\)"),
 ])
