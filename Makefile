@@ -36,12 +36,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 # (package.json pins it) and checked by a test to equal a fresh build: gradlib/answer.js from
 # gradlib/answer_src/ (tests/tooling/test_answer_bundle.py), and gradlib/explorer.js below.
 js: npm gradlib/explorer.js
-	node gradlib/answer_src/build.mjs
+	node gradlib/bundle.mjs answer_src/main.js answer.js
 
 # The explorer's view: the sources in gradlib/explorer_js/ bundled into the one ES module anywidget
 # loads (every explorer page embeds it: ~12 KiB gzip); tests/site/test_explorer_bundle.py checks it.
-gradlib/explorer.js: $(wildcard gradlib/explorer_js/*.js) gradlib/explorer_js/build.mjs node_modules/.package-lock.json
-	node gradlib/explorer_js/build.mjs
+gradlib/explorer.js: $(wildcard gradlib/explorer_js/*.js) gradlib/bundle.mjs node_modules/.package-lock.json
+	node gradlib/bundle.mjs explorer_js/index.js explorer.js
 
 # A Chromium for the browser tests (tests/chromium.py: one already installed; else Debian's, with
 # apt-get as root; else playwright's download).

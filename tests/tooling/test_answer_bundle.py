@@ -11,8 +11,8 @@ def test_answer_bundle_is_fresh(repo_root, node_modules):
     node = shutil.which("node")
     if node is None:
         pytest.fail("node (Debian package nodejs) is needed to bundle the answer box")
-    build = repo_root / "gradlib" / "answer_src" / "build.mjs"
-    done = subprocess.run([node, str(build), "--stdout"], cwd=repo_root, capture_output=True, text=True,
+    build = repo_root / "gradlib" / "bundle.mjs"
+    done = subprocess.run([node, str(build), "answer_src/main.js", "answer.js", "--stdout"], cwd=repo_root, capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     committed = (repo_root / "gradlib" / "answer.js").read_text(encoding="utf-8")
