@@ -39,7 +39,7 @@ js: npm gradlib/explorer.js
 	node gradlib/bundle.mjs answer_src/main.js answer.js
 
 # The explorer's view: the sources in gradlib/explorer_js/ bundled into the one ES module anywidget
-# loads (every explorer page embeds it: ~12 KiB gzip); tests/site/test_explorer_bundle.py checks it.
+# loads (every explorer page embeds it: ~12 KiB gzip); tests/tooling/test_explorer_bundle.py checks it.
 gradlib/explorer.js: $(wildcard gradlib/explorer_js/*.js) gradlib/bundle.mjs node_modules/.package-lock.json
 	node gradlib/bundle.mjs explorer_js/index.js explorer.js
 

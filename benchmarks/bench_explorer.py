@@ -68,11 +68,12 @@ def main() -> None:
     with booksite.serve(html) as url, booksite.launch_browser() as browser:
         site = booksite.BookSite(browser, url, html)
         for path in pages:
-            page = site.open(path)  # settled: explorer scrolled into view and rendered
-            root = page.locator(".gradlib-explorer").first
-            if root.count() == 0:
-                raise SystemExit(f"{path}: no explorer rendered within {booksite.WIDGET_WAIT_MS} ms"
-                                 " of coming into view")
+            shown = site.open(path)  # settled: explorer scrolled into view and rendered
+            page = shown.page
+            try:
+                root = booksite.live_explorers(shown).first
+            except AssertionError as error:
+                raise SystemExit(str(error)) from None
             rule = root.get_attribute("data-rule")
             for spec in structure.SPECS[rule]:
                 if spec.variant:
@@ -88,7 +89,7 @@ def main() -> None:
                     rows.append((rule, spec.variant or "-", "x".join([str(size)] * len(dims)), runs[0]["cells"],
                                  min(shape_ms), statistics.median(shape_ms), max(shape_ms),
                                  statistics.median(pointer_ms), max(pointer_ms)))
-            page.context.close()
+            shown.close()
 
     load = os.getloadavg()[0]
     print(f"Explorer re-render times in Chromium, ms ({args.repeat} shape changes each, pointer over every cell;"

@@ -17,7 +17,7 @@ and waits until every widget is drawn. Prints per page (medians over the runs):
   (what the widget host itself costs).
 
 Budgets (issues 10, 16), printed against the figures: every page <= 400 KiB gzip with its explorer
-live (tests/site/test_site.py asserts it too); explorer live <= 150 ms after it scrolls into view
+live (tests/site/test_page_loads.py asserts it too); explorer live <= 150 ms after it scrolls into view
 (median over the chapters); no page's DOM ready later than before. Times depend on the machine's load (printed).
 """
 from __future__ import annotations
@@ -39,22 +39,22 @@ TIMING = """() => { const nav = performance.getEntriesByType('navigation')[0];
 
 def measure(site: booksite.BookSite, path: str) -> dict:
     """One visit of ``path`` (a fresh context): bytes, times."""
-    page = site.open(path, wait=False)
+    shown = site.open(path, wait=False)
     try:
-        booksite.wait_for_quiet_network(page)  # a reader at the top: load, then a quiet network
-        booksite.bring_explorers_in(page)  # then every explorer scrolled into view and drawn
-        dom_ready, load = page.evaluate(TIMING)
-        sizes = [booksite.file_sizes(file)[1] for file in page.files.values() if file.is_file()]
-        in_view, ready = page.explorers_in_view_ms, page.widgets_ready_ms
+        booksite.wait_for_quiet_network(shown)  # a reader at the top: load, then a quiet network
+        booksite.bring_explorers_in(shown)  # then every explorer scrolled into view and drawn
+        dom_ready, load = shown.page.evaluate(TIMING)
+        sizes = [booksite.file_sizes(file)[1] for file in shown.files.values() if file.is_file()]
+        in_view, ready = shown.explorers_in_view_ms, shown.widgets_ready_ms
         return {
             "kib": sum(sizes) / 1024, "files": len(sizes), "biggest": max(sizes, default=0) / 1024,
             "dom_ready": dom_ready, "load": load, "live": ready,
             "after_scroll": None if in_view is None or ready is None else max(0.0, ready - in_view),
             "after_dom_ready": None if ready is None else ready - dom_ready,
-            "missing": [url for url, file in page.files.items() if not file.is_file()] + page.blocked_requests,
+            "missing": [url for url, file in shown.files.items() if not file.is_file()] + shown.blocked_requests,
         }
     finally:
-        page.context.close()
+        shown.close()
 
 
 def median(values: list) -> float | None:

@@ -6,11 +6,10 @@ A plain module (no pytest): ``tests/conftest.py`` wraps it in fixtures and ``ben
   the book's source (the repository, or the source of the build ``$BOOK_HTML`` points at).
 - :func:`serve` serves a folder on 127.0.0.1; :func:`launch_browser` starts Chromium (tests/chromium.py).
 - :class:`BookSite` opens pages in fresh contexts whose network is the local site only: a request to
-  any other origin is aborted (and recorded: the site must need none). Each page records
-  ``console_errors``, ``failed_requests``, ``blocked_requests``, ``requests``,
-  ``files`` ({url: local file}), ``initial_files`` (before the explorers came in),
-  ``explorers_in_view_ms`` and ``widgets_ready_ms``. :func:`settle` waits for a quiet network, then
-  brings the explorers into view (:func:`bring_explorers_in`).
+  any other origin is aborted (and recorded: the site must need none). It returns a :class:`BookPage`:
+  playwright's ``page`` and what the browser logged on it (console errors, failed, blocked and all
+  requests, the local file of each, ...). :func:`settle` waits for a quiet network, then brings the
+  explorers into view (:func:`bring_explorers_in`); :func:`live_explorers` finds them drawn.
 - :func:`file_sizes` (raw and gzip -6 bytes), :func:`contrast` (WCAG 2 contrast ratio),
   :class:`SiteReport` (a table printed at the end of a run).
 """
@@ -29,11 +28,15 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import yaml
 
 import chromium
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository
 
@@ -51,7 +54,11 @@ BOOK_ROOT = _book_root()
 LOCAL_HOSTS = {"127.0.0.1"}
 WIDGET_WAIT_MS = 20_000
 QUIET_MS = 500  # network idle: no request in flight for this long (playwright's networkidle rule)
-WIDGET_VIEW_SELECTOR = 'script[type="application/vnd.jupyter.widget-view+json"]'
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"  # a page's one script of every widget's state
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # a script per widget output, naming its model
+WIDGET_VIEW_SELECTOR = f'script[type="{WIDGET_VIEW}"]'
+HOST_SCRIPT = "widget-host.js"  # _assets/widget-host.js, the one script of widget pages: draws them
+EXPLORER_SELECTOR = ".gradlib-explorer"  # the root of an explorer (gradlib/explorer_js/)
 
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("font/woff2", ".woff2")
@@ -80,6 +87,30 @@ def toc_pages(root: Path = BOOK_ROOT) -> list[str]:
 RULE_PAGES = [p for p in toc_pages() if re.match(r"chapters/0[1-7]_", p)]
 
 
+def _explorer_pages() -> dict[str, str]:
+    """rule -> the page showing its explorer: a rule chapter's is named after it (chapters/03_matvec),
+    chapter 8 shows gather and reduce_max, chapter 9 the backward pass (rule mlp)."""
+    pages = {re.match(r"chapters/0\d_(\w+)\.html", p).group(1): p for p in RULE_PAGES}
+    for page in toc_pages():
+        if page.startswith("chapters/08_"):
+            pages.update(dict.fromkeys(["gather", "reduce_max"], page))
+        elif page.startswith("chapters/09_"):
+            pages["mlp"] = page
+    return pages
+
+
+#: rule -> the page of its explorer, for every explorer of the book.
+EXPLORER_PAGES = _explorer_pages()
+
+
+def widget_models(html: str, anywidget: str) -> list[dict]:
+    """The state of each widget of class ``anywidget`` (its ``_anywidget_id``, e.g.
+    ``gradlib.explorer.Explorer``) embedded in a built page's ``html``, in the page's order."""
+    found = re.search(rf'<script type="{re.escape(WIDGET_STATE)}">(.*?)</script>', html, re.S)
+    models = json.loads(found.group(1))["state"].values() if found else []
+    return [model["state"] for model in models if model["state"].get("_anywidget_id") == anywidget]
+
+
 # --------------------------------------------------------------------------- server and browser
 
 
@@ -104,7 +135,7 @@ def serve(folder: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def launch_browser() -> Iterator[object]:
+def launch_browser() -> Iterator[Browser]:
     """A playwright Chromium (the one tests/chromium.py finds) until the block ends."""
     from playwright.sync_api import sync_playwright
 
@@ -140,77 +171,108 @@ _WIDGET_TIMING = """
 """
 
 
-def _record(page, site_url: str, book_html: Path) -> None:
-    """Attach the logs described in the module docstring to ``page`` and route its requests."""
-    page.console_errors, page.failed_requests, page.blocked_requests = [], [], []
-    page.requests, page.files = [], {}
-    page.initial_files, page.explorers_in_view_ms, page.widgets_ready_ms = None, None, None
-    page.in_flight, page.last_network_activity = set(), time.monotonic()
+@dataclass(eq=False)
+class BookPage:
+    """A page of the served book, in a browser context of its own, and what the browser logged on it.
 
-    def route(route, request) -> None:
-        url = request.url
-        page.requests.append(url)
-        parts = urlsplit(url)
-        if parts.hostname in LOCAL_HOSTS:
-            local = book_html / unquote(parts.path).lstrip("/")
-            page.files[url] = local / "index.html" if local.is_dir() else local
-            route.continue_()
-            return
-        page.blocked_requests.append(url)
-        route.abort("blockedbyclient")
+    ``page`` is playwright's Page (navigate, locate, evaluate with it); the logs fill in as it loads.
+    ``files`` maps every local URL requested to its file in the built book; ``initial_files`` is what
+    had been fetched when the page settled at the top, before the explorers came in (:func:`settle`)."""
 
-    def on_console(message) -> None:
-        if message.type == "error":
-            where = message.location or {}
-            page.console_errors.append(f"{message.text} ({where.get('url', '')}:{where.get('lineNumber', '')})")
+    page: Page
+    path: str | None  # the book path opened (None: a blank page, navigated by the caller)
+    theme: str  # "light" or "dark", set in localStorage before the page's scripts run
+    width: int
+    height: int
+    console_errors: list[str] = field(default_factory=list)  # console errors and uncaught exceptions
+    failed_requests: list[str] = field(default_factory=list)  # HTTP >= 400 and network failures
+    blocked_requests: list[str] = field(default_factory=list)  # to another origin: aborted
+    requests: list[str] = field(default_factory=list)  # every URL asked for, in order
+    files: dict[str, Path] = field(default_factory=dict)
+    initial_files: dict[str, Path] | None = None
+    explorers_in_view_ms: float | None = None  # performance.now() when the explorers were scrolled in
+    widgets_ready_ms: float | None = None  # performance.now() when every widget view was drawn
+    in_flight: set = field(default_factory=set, repr=False)  # requests not finished yet
+    last_network_activity: float = field(default_factory=time.monotonic, repr=False)
 
-    def on_response(response) -> None:
-        if response.status >= 400:
-            page.failed_requests.append(f"HTTP {response.status} {response.url}")
+    @property
+    def uncaught(self) -> list[str]:
+        """The JavaScript exceptions nothing caught (among ``console_errors``)."""
+        return [error for error in self.console_errors if error.startswith("uncaught")]
 
-    def network(request, done: bool) -> None:
-        (page.in_flight.discard if done else page.in_flight.add)(request)
-        page.last_network_activity = time.monotonic()
+    def close(self) -> None:
+        """Close the page's browser context."""
+        self.page.context.close()
 
-    page.route("**/*", route)
-    page.on("request", lambda request: network(request, False))
-    page.on("requestfinished", lambda request: network(request, True))
-    page.on("requestfailed", lambda request: network(request, True))
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
-    page.on("requestfailed", lambda request: page.failed_requests.append(f"{request.failure} {request.url}"))
-    page.on("response", on_response)
+    def record(self, book_html: Path) -> None:
+        """Route the page's requests (only 127.0.0.1 answers, from ``book_html``) and fill the logs."""
+        page = self.page
+
+        def route(route, request) -> None:
+            url = request.url
+            self.requests.append(url)
+            parts = urlsplit(url)
+            if parts.hostname in LOCAL_HOSTS:
+                local = book_html / unquote(parts.path).lstrip("/")
+                self.files[url] = local / "index.html" if local.is_dir() else local
+                route.continue_()
+                return
+            self.blocked_requests.append(url)
+            route.abort("blockedbyclient")
+
+        def on_console(message) -> None:
+            if message.type == "error":
+                where = message.location or {}
+                self.console_errors.append(f"{message.text} ({where.get('url', '')}:{where.get('lineNumber', '')})")
+
+        def on_response(response) -> None:
+            if response.status >= 400:
+                self.failed_requests.append(f"HTTP {response.status} {response.url}")
+
+        def network(request, done: bool) -> None:
+            (self.in_flight.discard if done else self.in_flight.add)(request)
+            self.last_network_activity = time.monotonic()
+
+        page.route("**/*", route)
+        page.on("request", lambda request: network(request, False))
+        page.on("requestfinished", lambda request: network(request, True))
+        page.on("requestfailed", lambda request: network(request, True))
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
+        page.on("requestfailed", lambda request: self.failed_requests.append(f"{request.failure} {request.url}"))
+        page.on("response", on_response)
 
 
 class BookSite:
     """Opens pages of the served book in fresh browser contexts routed as described above."""
 
-    def __init__(self, browser, site_url: str, book_html: Path):
+    def __init__(self, browser: Browser, site_url: str, book_html: Path):
         self.browser, self.url, self.html = browser, site_url, book_html
 
     def open(self, path: str | None, *, theme: str = "light", wait: bool = True, width: int = 1280,
-             height: int = 900):
-        """A new page (in its own context: close it with ``page.context.close()``) at ``path``."""
+             height: int = 900) -> BookPage:
+        """A new page (in its own context: close it with ``.close()``) at ``path``, settled unless
+        ``wait=False`` (:func:`settle`); ``path=None``: a blank page, to navigate yourself."""
         context = self.browser.new_context(viewport={"width": width, "height": height}, service_workers="block")
         context.add_init_script(_WIDGET_TIMING)
         context.add_init_script(f"try {{ localStorage.setItem('mode', {json.dumps(theme)}); }} catch (e) {{}}")
-        page = context.new_page()
-        _record(page, self.url, self.html)
+        shown = BookPage(context.new_page(), path, theme, width, height)
+        shown.record(self.html)
         if path is not None:
-            page.goto(self.url + path, wait_until="load")
+            shown.page.goto(self.url + path, wait_until="load")
             if wait:
-                settle(page)
-        return page
+                settle(shown)
+        return shown
 
 
-def wait_for_quiet_network(page, timeout_ms: int = WIDGET_WAIT_MS) -> None:
+def wait_for_quiet_network(shown: BookPage, timeout_ms: int = WIDGET_WAIT_MS) -> None:
     """Until no request has been in flight for QUIET_MS (playwright's ``networkidle`` fires once
     per navigation; this one can be awaited again after the page starts loading more)."""
     deadline = time.monotonic() + timeout_ms / 1000
     while time.monotonic() < deadline:
-        if not page.in_flight and time.monotonic() - page.last_network_activity >= QUIET_MS / 1000:
+        if not shown.in_flight and time.monotonic() - shown.last_network_activity >= QUIET_MS / 1000:
             return
-        page.wait_for_timeout(50)
+        shown.page.wait_for_timeout(50)
 
 
 # Scrolls each widget output (the element holding a widget view) to the middle of the viewport in
@@ -229,30 +291,41 @@ async (selector) => {
 """
 
 
-def bring_explorers_in(page) -> None:
+def bring_explorers_in(shown: BookPage) -> None:
     """Scroll every widget output into view, as a reader does, then wait for every widget view to
     render (_assets/widget-host.js draws them as soon as the page is parsed: usually done by now),
-    the network to be quiet. Sets ``page.explorers_in_view_ms`` (None on a
-    page without widgets) and ``page.widgets_ready_ms``."""
-    page.explorers_in_view_ms = page.evaluate(_BRING_IN, WIDGET_VIEW_SELECTOR)
-    if page.explorers_in_view_ms is not None:
+    the network to be quiet. Sets ``explorers_in_view_ms`` (None on a page without widgets) and
+    ``widgets_ready_ms``."""
+    shown.explorers_in_view_ms = shown.page.evaluate(_BRING_IN, WIDGET_VIEW_SELECTOR)
+    if shown.explorers_in_view_ms is not None:
         try:
-            page.wait_for_function("window.__bookTiming.widgetsReady !== null", timeout=WIDGET_WAIT_MS)
+            shown.page.wait_for_function("window.__bookTiming.widgetsReady !== null", timeout=WIDGET_WAIT_MS)
         except Exception:  # playwright's TimeoutError: the tests report the missing widgets
             pass
-    page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")
-    wait_for_quiet_network(page)
+    shown.widgets_ready_ms = shown.page.evaluate("window.__bookTiming.widgetsReady")
+    wait_for_quiet_network(shown)
 
 
-def settle(page, *, explorers: bool = True) -> None:
-    """Wait for a quiet network (the math was rendered when the book was built), keep what the page has fetched by
-    then in ``page.initial_files`` (a reader at the top of the page loads that much); then, unless
-    ``explorers=False``, bring the explorers in (:func:`bring_explorers_in`)."""
-    wait_for_quiet_network(page)
-    page.initial_files = dict(page.files)
-    page.widgets_ready_ms = page.evaluate("window.__bookTiming.widgetsReady")
+def settle(shown: BookPage, *, explorers: bool = True) -> None:
+    """Wait for a quiet network (the math was rendered when the book was built), keep what the page
+    has fetched by then in ``initial_files`` (a reader at the top of the page loads that much); then,
+    unless ``explorers=False``, bring the explorers in (:func:`bring_explorers_in`)."""
+    wait_for_quiet_network(shown)
+    shown.initial_files = dict(shown.files)
+    shown.widgets_ready_ms = shown.page.evaluate("window.__bookTiming.widgetsReady")
     if explorers:
-        bring_explorers_in(page)
+        bring_explorers_in(shown)
+
+
+def live_explorers(shown: BookPage, rule: str | None = None) -> Locator:
+    """The explorers (of ``rule``) of a settled page, all drawn, the first scrolled into view; fails
+    if the page's widgets were not drawn within WIDGET_WAIT_MS or it has no such explorer."""
+    where = f"{shown.path}{'' if rule is None else f' ({rule})'}"
+    assert shown.widgets_ready_ms is not None, f"{where}: the explorers were not drawn within {WIDGET_WAIT_MS} ms"
+    roots = shown.page.locator(EXPLORER_SELECTOR if rule is None else f'{EXPLORER_SELECTOR}[data-rule="{rule}"]')
+    assert roots.count() >= 1, f"{where}: no explorer on the page"
+    roots.first.scroll_into_view_if_needed()
+    return roots
 
 
 # --------------------------------------------------------------------------- sizes and the report
@@ -289,7 +362,6 @@ class SiteReport:
         return out + self.notes
 
 
-
 def relative_luminance(rgb: Sequence[float]) -> float:
     """WCAG 2 relative luminance of an sRGB colour given as 0-255 channels."""
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (v / 255 for v in rgb[:3])]
@@ -300,99 +372,3 @@ def contrast(foreground: Sequence[float], background: Sequence[float]) -> float:
     """WCAG 2 contrast ratio (1 to 21) of two sRGB colours (0-255 channels)."""
     lighter, darker = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
-
-
-# --------------------------------------------------------------------------- display math a reader can see
-
-#: A4 in CSS px (96 per inch), and the printable width with the 15 mm side margins book.css sets.
-A4_WIDTH_PX = 210 / 25.4 * 96
-PRINT_MARGIN_MM = 15
-A4_PRINTABLE_WIDTH_PX = (210 - 2 * PRINT_MARGIN_MM) / 25.4 * 96
-
-# Every display equation (KaTeX's .katex-display: its .katex-html, the drawn formula) and every
-# equation number, with each part of it that a reader cannot see. Walking up from the formula, each
-# ancestor whose overflow clips (anything but `visible`) either scrolls (overflow auto or scroll, on
-# screen only: on paper nothing scrolls) -- then scrolled to both ends it must bring the formula's
-# left and right edges into its box -- or it does not, and then the formula must lie inside its
-# padding box. Past a clipping box only what that box shows goes on up. At the top the formula must
-# lie inside the window's width (the page never scrolls sideways: checked too). Folded solutions
-# are unfolded first (the toggle only hides them). Returns the cuts, in CSS px.
-DISPLAY_MATH_CUTS = r"""
-async (printing) => {
-  document.querySelectorAll('.toggle-hidden').forEach((el) => el.classList.remove('toggle-hidden'));
-  document.querySelectorAll('details').forEach((el) => { el.open = true; });
-  await document.fonts.ready;
-  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
-  const TOLERANCE = 1;
-  const label = (el) => {
-    const tex = el.closest('.katex-display')?.querySelector('annotation')?.textContent
-      || el.closest('.math')?.textContent || el.textContent;
-    return tex.replace(/\s+/g, ' ').trim().slice(0, 70);
-  };
-  const extentOf = (part) => {
-    const range = document.createRange();
-    range.selectNodeContents(part);
-    const r = range.getBoundingClientRect();
-    return { left: r.left, right: r.right, width: r.width };
-  };
-  const padding = (el) => {
-    const r = el.getBoundingClientRect();
-    const left = r.left + el.clientLeft;
-    return { left, right: left + el.clientWidth };
-  };
-  const parts = [
-    ...Array.from(document.querySelectorAll('.katex-display .katex-html'), (el) => ({ el, kind: 'formula' })),
-    ...Array.from(document.querySelectorAll('div.math .eqno'), (el) => ({ el, kind: 'number' })),
-  ].filter(({ el }) => el.getClientRects().length > 0);
-  const cuts = [];
-  for (const { el, kind } of parts) {
-    let extent = extentOf(el);  // where the part can appear (inner scroll boxes moved to either end)
-    if (extent.width === 0) continue;
-    const where = [];
-    for (let box = kind === 'formula' ? el : el.parentElement; box && box !== document.documentElement;
-         box = box.parentElement) {
-      const style = getComputedStyle(box);
-      if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
-      const area = padding(box);
-      const scrolls = !printing && ['auto', 'scroll'].includes(style.overflowX);
-      let { left, right } = extent;
-      if (scrolls) {  // scrolled to its start and to its end, how far the part moves
-        const kept = box.scrollLeft, now = extentOf(el);
-        box.scrollLeft = -1e7;
-        left += extentOf(el).left - now.left;
-        box.scrollLeft = 1e7;
-        right += extentOf(el).right - now.right;
-        box.scrollLeft = kept;
-      }
-      const cutLeft = area.left - left, cutRight = right - area.right;
-      if (cutLeft > TOLERANCE || cutRight > TOLERANCE) {
-        where.push(`${box.tagName.toLowerCase()}.${[...box.classList].join('.')} (overflow ${style.overflowX}`
-          + `${scrolls ? ', scrolled to both ends' : ''}) cuts ${Math.max(0, Math.round(cutLeft))} px left,`
-          + ` ${Math.max(0, Math.round(cutRight))} px right`);
-      }
-      left = Math.max(left, area.left);
-      right = Math.min(right, area.right);
-      extent = { left, right, width: right - left };
-      if (extent.width <= 0) break;
-    }
-    const page = document.documentElement.clientWidth;
-    if (extent.width > 0 && (extent.left < -TOLERANCE || extent.right > page + TOLERANCE)) {
-      where.push(`the window (${page} px) cuts ${Math.max(0, Math.round(-extent.left))} px left, `
-        + `${Math.max(0, Math.round(extent.right - page))} px right`);
-    }
-    if (where.length) cuts.push({ kind, tex: label(el), where });
-  }
-  const root = document.documentElement;
-  return {
-    parts: parts.length,
-    formulas: parts.filter((p) => p.kind === 'formula').length,
-    sideways: Math.max(root.scrollWidth, document.body.scrollWidth) - root.clientWidth,
-    cuts,
-  };
-}
-"""
-
-
-def display_math_cuts(page, *, printing: bool = False) -> dict:
-    """Run :data:`DISPLAY_MATH_CUTS` on ``page`` as it is laid out now (print media: ``printing``)."""
-    return page.evaluate(DISPLAY_MATH_CUTS, printing)

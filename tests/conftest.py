@@ -5,7 +5,8 @@ and the book build, ``site/`` the built book in Chromium, ``tooling/`` installs 
 A ``book_page`` argument parametrises a test over every page of ``_toc.yml``. ``book_html`` builds
 the book once per session (``-W -n --keep-going``); ``BOOK_HTML=<folder>/_build/html`` tests that
 build instead. ``open_page(path, theme=..., wait=..., width=..., height=...)`` opens a page as
-:class:`booksite.BookSite` does (contexts closed after the test).
+:class:`booksite.BookSite` does and returns its :class:`booksite.BookPage` (closed after the test).
+``tests/site/conftest.py`` adds ``visits`` (each page seen once a session) and ``open_explorer``.
 """
 from __future__ import annotations
 
@@ -13,13 +14,22 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from booksite import BOOK_ROOT, ROOT, BookSite, SiteReport, launch_browser, serve, toc_pages
+from booksite import (
+    BOOK_ROOT,
+    ROOT,
+    BookPage,
+    BookSite,
+    SiteReport,
+    launch_browser,
+    serve,
+    toc_pages,
+)
 
 BUILD_TIMEOUT_S = 1800
 
@@ -114,29 +124,24 @@ def browser():
 
 @pytest.fixture(scope="session")
 def book_site(browser, site_url: str, book_html: Path) -> BookSite:
-    """:class:`BookSite`: ``book_site.open(path, theme=..., wait=...)``; the caller closes the context.
+    """:class:`BookSite`: ``book_site.open(path, theme=..., wait=...)``; the caller closes the page.
     For module- or session-scoped page caches; tests mostly want ``open_page``."""
     return BookSite(browser, site_url, book_html)
 
 
 @pytest.fixture
-def open_page(book_site: BookSite):
-    """Factory ``open_page(path, *, theme="light", wait=True, ...)``; contexts closed after the test."""
-    pages = []
+def open_page(book_site: BookSite) -> Iterator[Callable[..., BookPage]]:
+    """Factory ``open_page(path, *, theme="light", wait=True, width=1280, height=900) -> BookPage``
+    (``path=None``: a blank page); pages closed after the test."""
+    pages: list[BookPage] = []
 
-    def open_(path: str | None, **options):
+    def open_(path: str | None, **options) -> BookPage:
         pages.append(book_site.open(path, **options))
         return pages[-1]
 
     yield open_
     for opened in pages:
-        opened.context.close()
-
-
-@pytest.fixture
-def page(open_page):
-    """A blank page with the routing and logs of ``open_page`` (navigate it yourself)."""
-    return open_page(None)
+        opened.close()
 
 
 _REPORT_KEY = pytest.StashKey[SiteReport]()

@@ -10,7 +10,7 @@ numbers kept; A4 with 15 mm margins). Each page starts a new sheet; a table of c
 each chapter starts on comes first, and every sheet carries its number. Printed twice: the first
 print tells on which sheet each chapter starts (read back with pypdf), the second shows it.
 :func:`print_book` also returns what a test checks: the titles and the display equations cut off in
-the print layout (booksite.DISPLAY_MATH_CUTS, measured on the combined document before printing).
+the print layout (display_math.DISPLAY_MATH_CUTS, measured on the combined document before printing).
 """
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import booksite  # noqa: E402
+import display_math  # noqa: E402
 
 OUT = booksite.ROOT / "_build" / "pdf" / "gradients-by-hand.pdf"
-MARGIN = f"{booksite.PRINT_MARGIN_MM}mm"
+MARGIN = f"{display_math.PRINT_MARGIN_MM}mm"
 FOOTER = ('<div style="width:100%;font-size:8pt;text-align:center;color:#444">'
           '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
 
@@ -105,18 +106,19 @@ def print_book(book_html: Path, out: Path = OUT, site: booksite.BookSite | None 
             return print_book(book_html, out, booksite.BookSite(browser, url, book_html))
     root = book_html.resolve().parents[1] if (book_html.resolve().parents[1] / "_toc.yml").is_file() else booksite.ROOT
     pages = booksite.toc_pages(root)
-    width = round(booksite.A4_PRINTABLE_WIDTH_PX)
+    width = round(display_math.A4_PRINTABLE_WIDTH_PX)
     articles = []
     for path in pages:
-        page = site.open(path, width=width, height=1100)
+        shown = site.open(path, width=width, height=1100)
         try:
-            articles.append(page.evaluate(ARTICLE))
+            articles.append(shown.page.evaluate(ARTICLE))
         finally:
-            page.context.close()
+            shown.close()
     titles = [a["title"] for a in articles]
     chapters = [a["html"] for a in articles]
     styles = list(dict.fromkeys(s for a in articles for s in a["styles"]))
-    book = site.open(pages[0], width=width, height=1100)
+    shown = site.open(pages[0], width=width, height=1100)
+    book = shown.page
     try:
         book.emulate_media(media="print")
         options = dict(format="A4", print_background=True, prefer_css_page_size=True,
@@ -125,13 +127,13 @@ def print_book(book_html: Path, out: Path = OUT, site: booksite.BookSite | None 
         book.evaluate(COMBINE, {"toc": _toc(titles, [None] * len(titles)), "chapters": chapters, "styles": styles})
         # measured first: it also waits for the fonts and unfolds the solutions, so both prints lay
         # out the same document (the sheets found in the first are the sheets of the second)
-        cuts = booksite.display_math_cuts(book, printing=True)
+        cuts = display_math.display_math_cuts(book, printing=True)
         book.wait_for_function("Array.from(document.images).every((image) => image.complete)")
         first = _first_pages(book.pdf(**options), titles)
         book.evaluate("(toc) => { document.querySelector('.book-toc').outerHTML = toc; }", _toc(titles, first))
         pdf = book.pdf(**options)
     finally:
-        book.context.close()
+        shown.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     return {"titles": titles, "first_pages": first, "cuts": cuts, "pdf": out}

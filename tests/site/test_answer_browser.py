@@ -14,11 +14,11 @@ import re
 
 import pytest
 
-from booksite import contrast
+from booksite import WIDGET_STATE, WIDGET_VIEW, contrast, widget_models
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
-STATE = "application/vnd.jupyter.widget-state+json"
+ANSWER = "gradlib.answer.Answer"  # the answer box's _anywidget_id
 FIRST = {
     "chapters/03_matvec.html": ({"r": [3], "x": [4], "W": [3, 4]}, "r (3,), x (4,), W (3, 4) — type dL/dW", {
         "np.outer(r, x)": ("pass", "your answer equals dL/dW"),
@@ -43,8 +43,9 @@ FIRST = {
 }
 CAPSTONE = "chapters/09_backprop_mlp.html"  # the lab: one box per line of the backward pass
 LAB_LINES = ["dL/dTheta", "dL/db2", "dL/dW2", "dL/dHid", "dL/dZ1", "dL/db1", "dL/dW1"]
-HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "constructor", "x.constructor.constructor('alert(1)')()",
-           "__proto__", "np.__proto__", "np.ones((10**9,))", "np.eye(10**6)", "window.alert(1)", "document.body",
+HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "constructor",
+           "x.constructor.constructor('alert(1)')()", "__proto__", "np.__proto__", "np.ones((10**9,))",
+           "np.eye(10**6)", "window.alert(1)", "document.body",
            "import('data:,1')", "(" * 80 + "x" + ")" * 80, "x" * 600]
 
 READ = """(root) => ({
@@ -57,14 +58,14 @@ READ = """(root) => ({
 })"""
 
 PAGE_SHAPE = """() => ({ elements: document.getElementsByTagName('*').length, scripts: document.scripts.length,
-  images: document.images.length, title: document.title, verdictChildren: Array.from(document.querySelectorAll('.gradlib-answer [data-verdict]'))
+  images: document.images.length, title: document.title,
+  verdictChildren: Array.from(document.querySelectorAll('.gradlib-answer [data-verdict]'))
     .map((v) => v.querySelectorAll('*').length) })"""
 
 
 def answer_models(book_html, page_path: str) -> list[dict]:
-    html = (book_html / page_path).read_text(encoding="utf-8")
-    state = json.loads(re.search(rf'<script type="{re.escape(STATE)}">(.*?)</script>', html, re.S).group(1))
-    return [m["state"] for m in state["state"].values() if m["state"].get("_anywidget_id") == "gradlib.answer.Answer"]
+    """The embedded state of each answer box of a built page."""
+    return widget_models((book_html / page_path).read_text(encoding="utf-8"), ANSWER)
 
 
 def check(page, root, text: str, how: str = "enter") -> dict:
@@ -82,7 +83,8 @@ def check(page, root, text: str, how: str = "enter") -> dict:
 @pytest.mark.parametrize("book_page", list(FIRST), ids=lambda p: p.split("/")[1].removesuffix(".html"))
 def test_first_box_judges_answers(open_page, book_html, book_page):
     scope, prompt, answers = FIRST[book_page]
-    page = open_page(book_page)
+    shown = open_page(book_page)
+    page = shown.page
     assert len(answer_models(book_html, book_page)) >= 2
     boxes = page.locator(".gradlib-answer")
     assert boxes.count() == len(answer_models(book_html, book_page)), "each box renders exactly once"
@@ -101,12 +103,13 @@ def test_first_box_judges_answers(open_page, book_html, book_page):
     page.reload(wait_until="load")
     page.locator(".gradlib-answer").first.wait_for()
     assert page.locator(".gradlib-answer input[data-answer]").first.input_value() == "np.outer(r, x) + 0"
-    assert page.locator(".gradlib-answer input[data-answer]").nth(1).input_value() == "", "each box keeps its own answer"
-    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
+    second = page.locator(".gradlib-answer input[data-answer]").nth(1)
+    assert second.input_value() == "", "each box keeps its own answer"
+    assert shown.uncaught == []
 
 
 def test_keyboard_alone_checks_an_answer(open_page):
-    page = open_page("chapters/03_matvec.html")
+    page = open_page("chapters/03_matvec.html").page
     root = page.locator(".gradlib-answer").first
     field = root.locator("input[data-answer]")
     field.focus()
@@ -118,7 +121,8 @@ def test_keyboard_alone_checks_an_answer(open_page):
 
 
 def test_hostile_input_is_a_clean_error_and_the_page_is_unchanged(open_page):
-    page = open_page("chapters/03_matvec.html")
+    shown = open_page("chapters/03_matvec.html")
+    page = shown.page
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     root = page.locator(".gradlib-answer").first
@@ -127,24 +131,28 @@ def test_hostile_input_is_a_clean_error_and_the_page_is_unchanged(open_page):
         got = check(page, root, text)
         assert got["verdict"] == "error", (text, got)
         assert page.evaluate(PAGE_SHAPE) == before, text
-    assert dialogs == [] and page.console_errors == [] and page.blocked_requests == []
+    assert dialogs == [] and shown.console_errors == [] and shown.blocked_requests == []
 
 
 COLOURS = """(root) => {
   const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 4).map(Number);
   const background = (el) => {
-    for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); if (c.length < 4 || c[3] > 0) return c.slice(0, 3); }
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
     return [255, 255, 255];
   };
   return ['.ga-prompt', '.ga-message', '.ga-word', '.ga-help', '.ga-label', 'input[data-answer]', '[data-action=check]']
-    .map((s) => { const el = root.querySelector(s); return [s, rgb(getComputedStyle(el).color).slice(0, 3), background(el)]; });
+    .map((s) => { const el = root.querySelector(s);
+                  return [s, rgb(getComputedStyle(el).color).slice(0, 3), background(el)]; });
 }"""
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("width", [390, 1280])
 def test_box_reads_at_every_width_and_theme(open_page, screenshot_dir, theme, width):
-    page = open_page("chapters/03_matvec.html", theme=theme, width=width)
+    page = open_page("chapters/03_matvec.html", theme=theme, width=width).page
     root = page.locator(".gradlib-answer").first
     check(page, root, "np.outer(x, r)")
     root.scroll_into_view_if_needed()
@@ -162,16 +170,16 @@ def test_box_reads_at_every_width_and_theme(open_page, screenshot_dir, theme, wi
 def test_boxes_add_at_most_25_kib_gzip_to_a_page(book_html, book_page):
     """The page with its boxes against the same page with their widget state and views taken out."""
     html = (book_html / book_page).read_text(encoding="utf-8")
-    found = re.search(rf'(<script type="{re.escape(STATE)}">)(.*?)(</script>)', html, re.S)
+    found = re.search(rf'(<script type="{re.escape(WIDGET_STATE)}">)(.*?)(</script>)', html, re.S)
     state = json.loads(found.group(2))
-    boxes = [k for k, v in state["state"].items() if v["state"].get("_anywidget_id") == "gradlib.answer.Answer"]
+    boxes = [k for k, v in state["state"].items() if v["state"].get("_anywidget_id") == ANSWER]
     assert len(boxes) >= 2
     for k in boxes:
         del state["state"][k]
     without = html[:found.start(2)] + json.dumps(state) + html[found.end(2):]
     for k in boxes:
-        without = re.sub(r'<script type="application/vnd\.jupyter\.widget-view\+json">[^<]*"%s"[^<]*</script>' % k, "", without)
-    assert without.count("gradlib.answer.Answer") == 0
+        without = re.sub(rf'<script type="{re.escape(WIDGET_VIEW)}">[^<]*"{k}"[^<]*</script>', "", without)
+    assert without.count(ANSWER) == 0
     size = len(gzip.compress(html.encode(), 6)) - len(gzip.compress(without.encode(), 6))
     assert size <= 25 * 1024, f"{book_page}: the boxes add {size} bytes gzip"
 
@@ -180,7 +188,8 @@ def test_boxes_add_at_most_25_kib_gzip_to_a_page(book_html, book_page):
 @pytest.mark.parametrize("width", [390, 1280])
 def test_capstone_lab_has_a_box_per_line_and_judges_dW2(open_page, book_html, screenshot_dir, width):
     """The lab's seven boxes, in the skeleton's order; the dW2 box passes H^T G_Theta and names the transpose."""
-    page = open_page(CAPSTONE, width=width)
+    shown = open_page(CAPSTONE, width=width)
+    page = shown.page
     assert sorted(m["question"] for m in answer_models(book_html, CAPSTONE)) == sorted(LAB_LINES)
     boxes = page.locator(".gradlib-answer")
     prompts = boxes.evaluate_all("(roots) => roots.map((root) => root.querySelector('.ga-prompt').textContent)")
@@ -208,4 +217,4 @@ def test_capstone_lab_has_a_box_per_line_and_judges_dW2(open_page, book_html, sc
     top = boxes.first.bounding_box()["y"] - 10
     page.screenshot(path=str(screenshot_dir / f"answer-09-lab-{width}.png"),
                     clip={"x": 0, "y": top, "width": width, "height": span + 20})
-    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
+    assert shown.uncaught == []

@@ -18,16 +18,13 @@ import itertools
 import numpy as np
 import pytest
 
-from booksite import RULE_PAGES, contrast, toc_pages
+from booksite import EXPLORER_PAGES, contrast
+from explorer_checks import cell, key
 from gradlib import structure
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
 JACOBIAN_RULES = ["matvec", "vecmat", "matmul", "broadcast_add", "broadcast_mul"]
-PAGES = {{"backprop_mlp": "mlp"}.get(slug, slug): p  # rule -> its chapter's page
-         for p in RULE_PAGES for slug in [p.split("/")[-1].split("_", 1)[1].removesuffix(".html")]}
-PAGES["mlp"] = next(p for p in toc_pages() if "backprop_mlp" in p)
-PAGES.update(dict.fromkeys(["gather", "reduce_max"], next(p for p in toc_pages() if "08_patterns" in p)))
 
 READ = """(root) => {
   const name = (c) => `${c.dataset.array}|${c.dataset.index}`;
@@ -43,7 +40,8 @@ READ = """(root) => {
     verdicts: Object.fromEntries(cells.filter((c) => c.dataset.verdict).map((c) => [name(c), c.dataset.verdict])),
     caption: root.querySelector('.ge-caption').textContent,
     score: root.querySelector('.ge-score').textContent,
-    titles: Array.from(root.querySelectorAll('.ge-group-title, .ge-toggles-title'), (t) => getComputedStyle(t).textTransform),
+    titles: Array.from(root.querySelectorAll('.ge-group-title, .ge-toggles-title'),
+                       (t) => getComputedStyle(t).textTransform),
   };
 }"""
 
@@ -54,21 +52,6 @@ FITS = """(root) => {
            inside: s.left >= box.left - 1 && s.right <= box.right + 1,
            scrolls: scroller.scrollWidth > scroller.clientWidth };
 }"""
-
-
-def explorer(open_page, rule: str, **options):
-    page = open_page(PAGES[rule], **options)
-    root = page.locator(f'.gradlib-explorer[data-rule="{rule}"]').first
-    root.scroll_into_view_if_needed()
-    return page, root
-
-
-def cell(root, name: str, index) -> object:
-    return root.locator(f'.ge-cell[data-array="{name}"][data-index="{",".join(map(str, index))}"]')
-
-
-def key(name: str, index) -> str:
-    return f"{name}|{','.join(map(str, index))}"
 
 
 def shapes_of(root, spec: structure.Spec) -> dict[str, int]:
@@ -83,8 +66,9 @@ def number(v: float) -> str:
 
 @pytest.mark.parametrize("width", [390, 1280])
 @pytest.mark.parametrize("rule", JACOBIAN_RULES)
-def test_jacobian_view(open_page, rule, width):
-    page, root = explorer(open_page, rule, width=width)
+def test_jacobian_view(open_explorer, rule, width):
+    shown, root = open_explorer(rule, width=width)
+    page = shown.page
     spec = structure.spec(rule)
     assert root.locator('[data-array="jacobian"]').count() == 0, "the normal view is the default"
     root.locator('[data-view="jacobian"]').click()
@@ -136,7 +120,7 @@ def test_jacobian_view(open_page, rule, width):
     assert root.evaluate(READ)["selected"] == ["jacobian|2,2"]
     root.locator('[data-view="normal"]').click()
     assert root.locator('[data-array="jacobian"]').count() == 0
-    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
+    assert shown.uncaught == []
 
 
 # --- predict mode ---------------------------------------------------------------------------------
@@ -146,9 +130,10 @@ def at(root, k: str) -> object:
     return cell(root, name, index.split(","))
 
 
-@pytest.mark.parametrize("rule", list(PAGES))
-def test_predict_mode(open_page, rule):
-    page, root = explorer(open_page, rule)
+@pytest.mark.parametrize("rule", list(EXPLORER_PAGES))
+def test_predict_mode(open_explorer, rule):
+    shown, root = open_explorer(rule)
+    page = shown.page
     spec = structure.spec(rule, root.get_attribute("data-variant") or "")
     shapes = shapes_of(root, spec)
     root.locator('[data-mode="predict"]').click()
@@ -160,7 +145,8 @@ def test_predict_mode(open_page, rule):
     assert view["lit"] == [] and entry in view["caption"] and view["caption"].startswith("Which entries")
     index = tuple(map(int, index.split(",")))
     truth = {key(n, i) for n, indices in structure.lights(spec, shapes, name, index).items() for i in indices}
-    everything = {key(a.name, i) for a in spec.arrays for i in itertools.product(*map(range, spec.shape(a.name, shapes)))}
+    everything = {key(a.name, i) for a in spec.arrays
+                  for i in itertools.product(*map(range, spec.shape(a.name, shapes)))}
     others = sorted(everything - truth - {question})
     missed, *picked = sorted(truth)
     extra = others[0]
@@ -183,10 +169,11 @@ def test_predict_mode(open_page, rule):
     root.locator('[data-mode="explore"]').click()
     assert not root.locator('[data-action="reveal"]').is_visible()
     assert root.evaluate(READ)["lit"], "explore mode lights again"
-    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
+    assert shown.uncaught == []
 
 
-MARKS = """(root) => Array.from(root.querySelectorAll('.ge-cell[data-verdict], .ge-cell[data-guess], .ge-cell[data-selected]'), (c) => {
+MARKS = """(root) => Array.from(
+  root.querySelectorAll('.ge-cell[data-verdict], .ge-cell[data-guess], .ge-cell[data-selected]'), (c) => {
   const cell = getComputedStyle(c), mark = getComputedStyle(c, '::after'), num = c.querySelector('.ge-num');
   const n = num.getBoundingClientRect(), box = c.getBoundingClientRect();
   return [c.dataset.verdict || (c.dataset.guess ? 'guess' : 'selected'), mark.content, mark.color, mark.backgroundColor,
@@ -199,8 +186,8 @@ def rgb(css: str) -> list[float]:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_verdict_marks_are_legible_and_not_colour_alone(open_page, theme):
-    page, root = explorer(open_page, "broadcast_add", theme=theme)
+def test_verdict_marks_are_legible_and_not_colour_alone(open_explorer, theme):
+    _, root = open_explorer("broadcast_add", theme=theme)
     root.locator('[data-mode="predict"]').click()  # dy[1]: the column dB[:,1]
     for index in ["0,1", "1,1", "0,0"]:
         cell(root, "dB", index.split(",")).click()
@@ -213,7 +200,7 @@ def test_verdict_marks_are_legible_and_not_colour_alone(open_page, theme):
     # a ring of its own and a badge glyph of its own per mark: readable without colour
     assert len({m[4] for m in kinds.values()}) == 5, {k: m[4] for k, m in kinds.items()}
     assert len({m[1] for k, m in kinds.items() if k != "selected"}) == 4
-    for kind, content, colour, background, _, beside in marks:
+    for kind, _, colour, background, _, beside in marks:
         assert beside, f"the {kind} badge covers the number"
         if kind != "selected":
             assert contrast(rgb(colour), rgb(background)) >= 4.5, (theme, kind, colour, background)
@@ -227,10 +214,11 @@ INSIDE = "(root) => root.contains(document.activeElement) && document.activeElem
 
 
 @pytest.mark.parametrize("rule", ["matvec", "mlp"])
-def test_focus_stays_inside_the_explorer(open_page, rule):
+def test_focus_stays_inside_the_explorer(open_explorer, rule):
     """Enter / Space on every button, a keyboard change of every select, arrows on the sliders and cells,
     and chapter 9's last step (where "next" is disabled): focus never falls back to the page."""
-    page, root = explorer(open_page, rule)
+    shown, root = open_explorer(rule)
+    page = shown.page
     page.mouse.move(0, 0)
 
     def press(locator, keys: str) -> None:
@@ -262,39 +250,48 @@ def test_focus_stays_inside_the_explorer(open_page, rule):
         assert next_.is_disabled() and page.evaluate("document.activeElement.dataset.step") == "prev"
         press(prev, " ".join(["Enter"] * (steps - 1)))
         assert prev.is_disabled() and page.evaluate("document.activeElement.dataset.step") == "next"
-    assert [e for e in page.console_errors if e.startswith("uncaught")] == []
+    assert shown.uncaught == []
 
 
 # --- the dark theme (issue 16, item 7) ----------------------------------------------------------------
 
 PANELS = """(root) => {
   const lum = (css) => { const [r, g, b] = css.match(/[\\d.]+/g).map(Number).map((v) => v / 255)
-    .map((s) => (s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4)); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    .map((s) => (s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
   const opaque = (css) => !/rgba\\(.*, 0\\)$/.test(css) && css !== 'transparent';
   const out = { light: [], text: [] };
   let e = root;
-  while (e) { const s = getComputedStyle(e); if (opaque(s.backgroundColor) && lum(s.backgroundColor) > 0.2 && e !== document.documentElement)
-    out.light.push(e.className || e.tagName); e = e.parentElement; }
+  while (e) {
+    const s = getComputedStyle(e);
+    if (opaque(s.backgroundColor) && lum(s.backgroundColor) > 0.2 && e !== document.documentElement)
+      out.light.push(e.className || e.tagName);
+    e = e.parentElement;
+  }
   for (const el of root.querySelectorAll('*')) {
     const s = getComputedStyle(el);
     if (!el.offsetWidth || el.classList.contains('ge-cell') || el.closest('.ge-cell')) continue;
-    if (opaque(s.backgroundColor) && lum(s.backgroundColor) > 0.2 && !el.matches('.ge-scale, .ge-key')) out.light.push(el.className || el.tagName);
+    if (opaque(s.backgroundColor) && lum(s.backgroundColor) > 0.2 && !el.matches('.ge-scale, .ge-key'))
+      out.light.push(el.className || el.tagName);
   }
   return out;
 }"""
 
-CELLS = """(root) => Array.from(root.querySelectorAll('.ge-cell:not([data-zero]):not([data-pending])')).filter((c) => c.offsetWidth)
+CELLS = """(root) => Array.from(root.querySelectorAll('.ge-cell:not([data-zero]):not([data-pending])'))
+  .filter((c) => c.offsetWidth)
   .map((c) => [getComputedStyle(c).color, getComputedStyle(c).backgroundColor])"""
 
 
 @pytest.mark.parametrize("rule", ["matvec", "mlp"])
-def test_dark_theme_has_no_light_panel(open_page, rule):
-    page, root = explorer(open_page, rule, theme="dark")
+def test_dark_theme_has_no_light_panel(open_explorer, rule):
+    shown, root = open_explorer(rule, theme="dark")
+    page = shown.page
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     if rule == "matvec":
         root.locator('[data-view="jacobian"]').click()
     assert root.evaluate(PANELS)["light"] == [], "a light panel on the dark page"
-    page_colours = page.evaluate("[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.querySelector('.gradlib-explorer')).color]")
+    page_colours = page.evaluate("[getComputedStyle(document.body).backgroundColor,"
+                                 " getComputedStyle(document.querySelector('.gradlib-explorer')).color]")
     assert contrast(rgb(page_colours[1]), rgb(page_colours[0])) >= 4.5
     cells = root.evaluate(CELLS)
     assert len(cells) > 20

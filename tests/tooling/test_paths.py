@@ -1,7 +1,7 @@
 """Every repository path named in the code, the docs and the notebooks exists.
 
 A path is any text that starts with one of the repository's top-level folders and a slash
-(``tests/site/test_site.py``, ``gradlib/structure/``, ``chapters/05_matmul``, ``.github/workflows/``):
+(``tests/site/test_page_loads.py``, ``gradlib/structure/``, ``chapters/05_matmul``, ``.github/workflows/``):
 in comments, docstrings, string literals, backticks, prose and cells alike. It names something that
 exists when
 - it is a file or folder of the checkout, or a path git ignores (what a build makes);
@@ -97,10 +97,10 @@ def test_every_path_named_exists(file):
 
 def test_the_scan_finds_paths_in_every_form_and_judges_them(tmp_path):
     """Paths in prose, code and cells; URLs and longer paths are not ours; each kind of existing path passes."""
-    text = """See tests/site/test_site.py, `gradlib/structure/` and "chapters/{stem}.ipynb".
+    text = """See tests/site/test_page_loads.py, `gradlib/structure/` and "chapters/{stem}.ipynb".
     https://example.org/tests/nowhere.py and _build/html/chapters/x.html and {site_url}chapters/probe.html
     {doc}`the errata <appendix/errata>`; re.match(r"chapters/0[1-8]_", page); gradlib/*.py; tests/no_such.py."""
-    assert named_paths(text) == ["tests/site/test_site.py", "gradlib/structure/", "chapters/{stem}.ipynb",
+    assert named_paths(text) == ["tests/site/test_page_loads.py", "gradlib/structure/", "chapters/{stem}.ipynb",
                                  "appendix/errata", "chapters/0", "gradlib/*.py", "tests/no_such.py"]
     judged = {path: _exists(path, set()) for path in named_paths(text)}
     assert judged == {**{path: True for path in judged}, "tests/no_such.py": False}

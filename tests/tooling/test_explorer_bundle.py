@@ -31,9 +31,11 @@ def test_committed_bundle_equals_a_fresh_build():
     esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
     if not esbuild.exists():
         pytest.fail("esbuild is not installed: run `make npm`")
-    done = subprocess.run(["node", str(ROOT / "gradlib" / "bundle.mjs"), "explorer_js/index.js", "explorer.js", "--stdout"], cwd=ROOT, capture_output=True, text=True)
+    bundle = ["node", str(ROOT / "gradlib" / "bundle.mjs"), "explorer_js/index.js", "explorer.js", "--stdout"]
+    done = subprocess.run(bundle, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == BUNDLE.read_text(encoding="utf-8"), "gradlib/explorer.js is stale: run `make js` and commit it"
+    stale = "gradlib/explorer.js is stale: run `make js` and commit it"
+    assert done.stdout == BUNDLE.read_text(encoding="utf-8"), stale
     first = BUNDLE.read_text().splitlines()[0]
     assert first.startswith("// GENERATED") and "gradlib/explorer_js" in first
 
