@@ -1,11 +1,13 @@
 """The HTML of every built page, as the build wrote it (read with BeautifulSoup: no browser).
 
 No repeated ``<script>``; the search index on the search page alone; the widget host on widget
-pages only, with the attributes _config.yml gives it; no asset named on another origin. (The launch
-and download buttons: test_launch_and_download.py.)
+pages only, with the attributes _config.yml gives it; no asset named on another origin; the answer
+boxes' weight. (The launch and download buttons: test_launch_and_download.py.)
 """
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -18,6 +20,8 @@ pytestmark = pytest.mark.book
 # The files a page loads by itself: the sources of scripts, images and media, and these links.
 SOURCES = "script[src], img[src], source[src], video[src], audio[src], iframe[src]"
 LOADED_LINKS = ("stylesheet", "preload", "modulepreload", "icon")
+ANSWER = "gradlib.answer.Answer"  # the answer box's _anywidget_id
+ANSWER_PAGES = ["chapters/03_matvec.html", "chapters/05_matmul.html", "chapters/09_backprop_mlp.html"]
 
 
 def scripts(page) -> list[dict]:
@@ -80,3 +84,22 @@ def test_built_pages_name_no_other_origin(built_page, book_page):
     found = assets(built_page(book_page))
     assert found, "no asset found: the parser is broken"
     assert [url for url in found if urlsplit(url).scheme or url.startswith("//")] == []
+
+
+@pytest.mark.parametrize("book_page", ANSWER_PAGES, ids=lambda p: p.split("/")[1].removesuffix(".html"))
+def test_boxes_add_at_most_25_kib_gzip_to_a_page(book_html, book_page):
+    """The answer boxes (test_answer_browser.py) add at most 25 KiB gzip to a page: the page with its
+    boxes against the same page with their widget state and views taken out."""
+    html = (book_html / book_page).read_text(encoding="utf-8")
+    found = re.search(rf'(<script type="{re.escape(WIDGET_STATE)}">)(.*?)(</script>)', html, re.S)
+    state = json.loads(found.group(2))
+    boxes = [k for k, v in state["state"].items() if v["state"].get("_anywidget_id") == ANSWER]
+    assert len(boxes) >= 2
+    for k in boxes:
+        del state["state"][k]
+    without = html[:found.start(2)] + json.dumps(state) + html[found.end(2):]
+    for k in boxes:
+        without = re.sub(rf'<script type="{re.escape(WIDGET_VIEW)}">[^<]*"{k}"[^<]*</script>', "", without)
+    assert without.count(ANSWER) == 0
+    size = len(gzip.compress(html.encode(), 6)) - len(gzip.compress(without.encode(), 6))
+    assert size <= 25 * 1024, f"{book_page}: the boxes add {size} bytes gzip"
