@@ -33,7 +33,7 @@ from ._evaluate import ComplexStepInvalid, Evaluator, FloatFunction, check_metho
 from ._validate import is_int, rule_error
 from .diagnosis import shape_hint
 from .estimators import CENTRAL_STEP, EPS, METHODS, RICHARDSON_STEP, Estimate
-from .report import CheckResult, verdict
+from .verdict import CheckResult, verdict
 
 __all__ = ["CheckResult", "check_gradient", "numerical_gradient", "numerical_jacobian"]
 
