@@ -72,6 +72,9 @@ def _grid(values: np.ndarray, lead: tuple[int, ...]) -> np.ndarray:
 
 
 def _table(title: str, values: np.ndarray, result: CheckResult, kind: str) -> str:
+    """One table of ``values`` (x's shape) in the window around the worst entry: each cell is the value
+    in short with every digit in its title; the cells with ``|numerical_j - analytic_j| > tol_j`` are
+    marked ``gradlib-mismatch``, the worst one ``gradlib-worst`` and a diamond."""
     shape, worst = values.shape, result.worst_index
     lead, rows, cols, _ = _window(shape, worst)
     grid, bad = _grid(values, lead), _grid(result.mismatched, lead)
