@@ -14,11 +14,12 @@ from gradlib.checker import check_gradient
 
 pytestmark = pytest.mark.filterwarnings("error")
 
+
 def test_directional_mode_uses_at_most_4_calls_per_direction_whatever_the_size():
     rng = np.random.default_rng(15)
     x = rng.standard_normal(100)
     W = rng.standard_normal((200, 100))
-    # complex: 1 call, and 6 more to check along the same direction that f is holomorphic (issue 17)
+    # complex: 1 call, and 6 more to check along the same direction that f is holomorphic
     for method, per_direction in [("auto", 4), ("richardson", 4), ("central", 2), ("complex", 7)]:
         counted = Counter(lambda W: np.sum(np.tanh(W @ x)))
         result = check_gradient(counted, W, np.outer(1 - np.tanh(W @ x) ** 2, x), directions=5, method=method)

@@ -84,6 +84,7 @@ def test_numerical_jacobian_of_elementwise_map_is_diagonal_and_scalar_output_is_
         assert numerical_jacobian(lambda v: v[:0], x, method=method).shape == (0, 3)
 
 
+# -- Richardson next to a kink -----------------------------------------------------------------
 
 def test_richardson_refines_entries_next_to_a_kink():
     x = np.array([1e-4, -3e-4, 0.5, -2.0])  # |x| has kinks within the first step (~1e-3) of x0, x1
