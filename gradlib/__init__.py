@@ -39,10 +39,18 @@ __all__ = [
 ]
 
 
+_DISPLAYED = ("show_lines", "show_source")  # from gradlib.display, which a notebook imports on first use
+
+
 def __getattr__(name: str) -> Any:
     """``show_source`` and ``show_lines`` from :mod:`gradlib.display`, imported when first asked for."""
-    if name in ("show_lines", "show_source"):
+    if name in _DISPLAYED:
         from gradlib import display
 
         return getattr(display, name)
     raise AttributeError(f"module 'gradlib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names and the two listed lazily, so a notebook completes ``gradlib.show_<tab>``."""
+    return sorted({*globals(), *_DISPLAYED})

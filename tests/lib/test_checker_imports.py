@@ -64,7 +64,8 @@ def test_the_html_of_a_check_loads_its_view_then():
 
 def test_the_source_listings_still_come_from_gradlib():
     """``gradlib.show_source`` and ``show_lines`` (the chapters' listings) load display on first use."""
-    code = "import gradlib\nsource = gradlib.show_source(gradlib.matmul.backward)\nassert 'def backward' in source.data"
+    code = ("import gradlib\nassert {'show_lines', 'show_source'} <= set(dir(gradlib))\n"
+            "source = gradlib.show_source(gradlib.matmul.backward)\nassert 'def backward' in source.data")
     loaded = loaded_views(code)
     assert {"gradlib.display", "IPython"} <= set(loaded) and "gradlib.check_view" not in loaded, loaded
 
