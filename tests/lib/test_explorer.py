@@ -9,29 +9,17 @@ gradlib.numerical_jacobian. The browser tests (tests/site/test_explorer_*.py) ch
 """
 from __future__ import annotations
 
-import itertools
-import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import gradlib
-from booksite import contrast
 from gradlib import GradlibError, structure
 from gradlib.explorer import Explorer
 
 JS = Path(gradlib.__file__).with_name("explorer.js")
-ALL_SPECS = [s for specs in structure.SPECS.values() for s in specs]
-
-
-def shape_cases(spec: structure.Spec) -> list[dict[str, int]]:
-    names = [d.name for d in spec.dims]
-    cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6), dict(zip(names, (2, 5, 1, 3)))]
-    return list({tuple(c.items()): c for c in cases}.values())
 
 
 # --- Python side -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ rule, the shapes the sliders allow, no browser.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import shutil
@@ -47,7 +48,8 @@ def entries(shape) -> list[tuple[int, ...]]:
 
 def shape_cases(spec: structure.Spec) -> list[dict[str, int]]:
     names = [d.name for d in spec.dims]
-    cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6), dict(zip(names, (2, 5, 1, 3)))]
+    lopsided = dict(zip(names, (2, 5, 1, 3)[:len(names)], strict=True))
+    cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6), lopsided]
     return list({tuple(c.items()): c for c in cases}.values())
 
 
@@ -68,7 +70,7 @@ def number(v: float) -> str:
 # --- every rule at every shape the sliders allow -------------------------------------------------------
 
 def all_shapes(spec: structure.Spec) -> list[dict[str, int]]:
-    return [dict(zip([d.name for d in spec.dims], sizes))
+    return [dict(zip([d.name for d in spec.dims], sizes, strict=True))
             for sizes in itertools.product(*(range(d.low, d.high + 1) for d in spec.dims))]
 
 
@@ -80,7 +82,7 @@ def test_lights_at_every_slider_shape(spec):
         shapes_list = shapes_list[::7]  # 186 of the 1296 (every size of every dim still occurs)
     answers = run("shapes", [case(spec, spec.default_shapes, shapes_list=shapes_list)])[0]
     assert len(answers) == len(shapes_list)
-    for shapes, answer in zip(shapes_list, answers):
+    for shapes, answer in zip(shapes_list, answers, strict=True):
         for array in spec.arrays:
             all_ = entries(spec.shape(array.name, shapes))
             for index in (all_[0], all_[-1]):
@@ -94,7 +96,7 @@ def test_a_smaller_shape_moves_the_pointed_entry_inside(spec):
     """Pointing at the last entry, then a slider makes the arrays smaller: the entry moves inside them."""
     big, small = spec.max_shapes, {d.name: 1 for d in spec.dims}
     answers = run("reshape", [case(spec, big, smaller=small)])[0]
-    for array, (selected, captioned) in zip(spec.arrays, answers):
+    for array, (selected, captioned) in zip(spec.arrays, answers, strict=True):
         assert selected == key(array.name, [0] * len(array.dims)) and captioned
 
 
@@ -114,7 +116,7 @@ def twins():
 
 def test_values_equal_python(twins):
     python, js = twins
-    for (spec, shapes, arrays), result in zip(python, js):
+    for (spec, shapes, arrays), result in zip(python, js, strict=True):
         for name, array in arrays.items():
             np.testing.assert_allclose(result["values"][name], array.ravel(), rtol=1e-12, atol=1e-12,
                                        err_msg=f"{spec.rule} {spec.variant} {name} at {shapes}")
@@ -123,7 +125,7 @@ def test_values_equal_python(twins):
 def test_lights_and_formulas_equal_python(twins):
     python, js = twins
     checked = 0
-    for (spec, shapes, _), result in zip(python, js):
+    for (spec, shapes, _), result in zip(python, js, strict=True):
         for array in spec.arrays:
             for index in entries(spec.shape(array.name, shapes)):
                 k = key(array.name, index)
@@ -139,27 +141,30 @@ def test_lights_and_formulas_equal_python(twins):
 def test_captions_fill_in_the_numbers(twins):
     python, js = twins
     factor = lambda v: f"({number(v)})" if v < 0 else number(v)  # noqa: E731
-    for (spec, shapes, arrays), result in zip(python, js):
+    for (spec, shapes, arrays), result in zip(python, js, strict=True):
         if spec.rule == "matvec" and shapes == spec.default_shapes:
             r, x, dW = arrays["r"][1], arrays["x"][2], arrays["dW"][1, 2]
-            assert result["captions"]["dW|1,2"] == f"dW[1,2] = r[1] × x[2] = {factor(r)} × {factor(x)} = {number(dW)}"
+            assert result["captions"]["dW|1,2"] == (f"dW[1,2] = r[1] × x[2] = {factor(r)} × {factor(x)} = "
+                                                    f"{number(dW)}")
             assert result["captions"]["x|2"].startswith(f"x[2] = {number(x)} feeds dW[0,2], dW[1,2], dW[2,2]")
         if spec.rule == "broadcast_add" and shapes == spec.default_shapes:
             assert result["captions"]["X|0,0"].endswith("feeds no entry of the gradients: none of them reads X")
         if spec.rule == "softmax_xent" and shapes["C"] == 1:
             assert "with one class, softmax(θ) is always 1" in result["captions"]["dtheta|0"]
         if spec.variant == "tanh" and shapes["n"] > 2:
-            assert result["captions"]["J|0,1"] == "J[0,1] = ∂f[0]/∂x[1] = 0 (f[0] = tanh(x[0]) does not depend on x[1])"
+            assert result["captions"]["J|0,1"] == ("J[0,1] = ∂f[0]/∂x[1] = 0 (f[0] = tanh(x[0]) does not depend "
+                                                   "on x[1])")
         if spec.rule == "gather":  # only the rows of G picked from row v add into dE[v, :] (idx[n] = n mod V)
             for v, d in itertools.product(range(shapes["V"]), range(shapes["D"])):
                 picked = [n for n in range(shapes["N"]) if n % shapes["V"] == v]
                 sum_ = " + ".join(f"1.00 × {factor(arrays['G'][n, d])}" for n in picked)
-                expected = f"dE[{v},{d}] = Σ_n S[n,{v}] × G[n,{d}] = " + (
-                    f"{sum_} = {number(arrays['dE'][v, d])}" if picked else f"0.00 (S[n,{v}] = 0 for every n: nothing adds into it)")
+                value = (f"{sum_} = {number(arrays['dE'][v, d])}" if picked
+                         else f"0.00 (S[n,{v}] = 0 for every n: nothing adds into it)")
+                expected = f"dE[{v},{d}] = Σ_n S[n,{v}] × G[n,{d}] = {value}"
                 assert result["captions"][f"dE|{v},{d}"] == expected
             if shapes["V"] > 1:
-                assert result["captions"]["S|0,1"] == ("S[0,1] = 0.00 feeds no entry of the gradients: it is 0, and only a 1 "
-                                                       "of S passes anything on")
+                assert result["captions"]["S|0,1"] == ("S[0,1] = 0.00 feeds no entry of the gradients: it is 0, "
+                                                       "and only a 1 of S passes anything on")
         if spec.rule == "reduce_max":  # g[i] × 1 / #ties where row i has its maximum, else × 0 and why
             for i, j in itertools.product(range(shapes["n"]), range(shapes["m"])):
                 row = arrays["X"][i]
@@ -223,7 +228,7 @@ def made_of(spec: structure.Spec, given: dict[str, np.ndarray], wrt: str) -> dic
             nudged = given[other].copy()
             nudged[index] += 0.5
             changed = np.abs(forward_jacobian(spec, {**given, other: nudged}, wrt) - base) > 1e-6
-            for at in zip(*np.nonzero(changed)):
+            for at in zip(*np.nonzero(changed), strict=True):
                 out[tuple(int(i) for i in at)].add(key(other, index))
     return out
 
@@ -244,10 +249,11 @@ def test_jacobian_lights_what_each_entry_is_made_of(jacobian_views):
     """Pointing at ∂z[u]/∂W[w] lights the output z[u] (its row's label), the input W[w] (the cell and its
     column's label) and every entry the value is made of, measured with numerical_jacobian; never the
     upstream r[u]. The values and structural zeros are structure.jacobian's (= numerical_jacobian)."""
-    for (spec, wrt, shapes), view in zip(JACOBIAN_CASES, jacobian_views):
+    for (spec, wrt, shapes), view in zip(JACOBIAN_CASES, jacobian_views, strict=True):
         given = structure.inputs(spec, shapes, structure.random_values(spec.rule))
         pattern, values = structure.jacobian(spec, given, wrt)
         made = made_of(spec, given, wrt)
+        upstream = next(a.name for a in spec.arrays if a.role == "upstream")
         assert (view["height"], view["width"]) == pattern.shape
         cols = entries(given[wrt].shape)
         for k, cell in enumerate(view["cells"]):
@@ -255,17 +261,17 @@ def test_jacobian_lights_what_each_entry_is_made_of(jacobian_views):
             where = f"{spec.rule} ∂{spec.output}/∂{wrt} ({row}, {col}) at {shapes}"
             assert cell["selected"] == f"jacobian|{row},{col}"
             if not pattern[row, col]:
-                assert cell["value"] is None and " = 0: " in cell["caption"] and cell["caption"].endswith("(a structural zero)")
+                assert cell["value"] is None and " = 0: " in cell["caption"]
+                assert cell["caption"].endswith("(a structural zero)")
                 continue
             assert cell["value"] == pytest.approx(values[row, col], abs=1e-12), where
             assert set(cell["lit"]) == {f"row|{row}", f"col|{col}", key(wrt, cols[col]), *made[row, col]}, where
-            assert not any(k.startswith(next(a.name for a in spec.arrays if a.role == "upstream") + "|") for k in cell["lit"])
+            assert not any(k.startswith(f"{upstream}|") for k in cell["lit"]), where
         assert view["summary"].startswith(f"∂{spec.output}/∂{wrt}: {pattern.sum()} of {pattern.size} entries can be "
                                           f"nonzero: {dict(spec.jacobian_notes)[wrt]}.")
         # a gradient entry lights its Jacobian column and the upstream entries weighting it
         col = len(cols) // 2
         rows = np.flatnonzero(pattern[:, col])
-        upstream = next(a.name for a in spec.arrays if a.role == "upstream")
         ups = entries(given[upstream].shape)
         lit = set(view["gradient"]["lit"])
         assert {k for k in lit if k.startswith("jacobian|")} == {f"jacobian|{r},{col}" for r in rows}
@@ -276,12 +282,11 @@ def test_jacobian_lights_what_each_entry_is_made_of(jacobian_views):
 def test_jacobian_captions_in_the_books_form(jacobian_views):
     """'∂z[1]/∂W[1,2] = x[2] = 0.81': the entry the value is, then the number; a constant '= 1'."""
     seen = set()
-    for (spec, wrt, shapes), view in zip(JACOBIAN_CASES, jacobian_views):
+    for (spec, wrt, shapes), view in zip(JACOBIAN_CASES, jacobian_views, strict=True):
         if shapes != spec.default_shapes:
             continue
         given = structure.inputs(spec, shapes, structure.random_values(spec.rule))
-        width = given[wrt].size
-        caption = lambda row, col: view["cells"][row * width + col]["caption"]  # noqa: E731
+        caption = functools.partial(cell_caption, view, given[wrt].size)
         if spec.rule == "matvec" and wrt == "W":
             assert caption(1, 1 * 4 + 2) == f"∂z[1]/∂W[1,2] = x[2] = {number(given['x'][2])}"
             assert caption(0, 1 * 4 + 2) == "∂z[0]/∂W[1,2] = 0: z[0] does not depend on W[1,2] (a structural zero)"
@@ -294,6 +299,11 @@ def test_jacobian_captions_in_the_books_form(jacobian_views):
             assert caption(5, 5) == "∂B[1,2]/∂X[1,2] = 1"
         seen.add((spec.rule, wrt))
     assert len(seen) == 10
+
+
+def cell_caption(view: dict, width: int, row: int, col: int) -> str:
+    """The caption of the Jacobian view's cell (row, col), ``width`` columns a row."""
+    return view["cells"][row * width + col]["caption"]
 
 
 # --- predict mode ------------------------------------------------------------------------------------
@@ -316,14 +326,16 @@ def predict_cases(spec: structure.Spec) -> list[tuple[str, list[str], str, set[s
     return out
 
 
-@pytest.mark.parametrize("spec", PREDICT_SPECS, ids=[f"{s.rule}-{s.variant}" if s.variant else s.rule for s in PREDICT_SPECS])
+@pytest.mark.parametrize("spec", PREDICT_SPECS,
+                         ids=[f"{s.rule}-{s.variant}" if s.variant else s.rule for s in PREDICT_SPECS])
 def test_predict_verdicts(spec):
     """The question names its entry; pointing lights nothing; picks (and an unpick) are marked; Reveal
     marks hit / miss / extra exactly against structure.lights, the caption gives the score and says how
     to ask again, and "another entry" asks about the next entry."""
     questions = predict_cases(spec)
-    answers = run("predict", [case(spec, spec.default_shapes, question=q, guesses=g, unpicked=u) for q, g, u, _ in questions])
-    for (question, guesses, unpicked, truth), answer in zip(questions, answers):
+    answers = run("predict", [case(spec, spec.default_shapes, question=q, guesses=g, unpicked=u)
+                              for q, g, u, _ in questions])
+    for (question, guesses, unpicked, truth), answer in zip(questions, answers, strict=True):
         name, index = question.split("|")
         entry = f"{spec.array(name).text}[{index}]"
         assert answer["asked"]["selected"] == question and answer["asked"]["lit"] == 0
@@ -331,9 +343,11 @@ def test_predict_verdicts(spec):
         computed = any(r.target == name for r in spec.relations)
         feeds = any(name in t.operands for r in spec.relations for t in r.terms)
         kind = "linked" if computed and feeds else "depends" if computed else "feeds"
-        assert answer["asked"]["caption"].startswith(f"Which entries {verb[kind]}? Click them, then Reveal"), answer["asked"]
+        assert answer["asked"]["caption"].startswith(f"Which entries {verb[kind]}? Click them, then Reveal"), \
+            answer["asked"]
         assert answer["pointed"] == {"lit": 0, "selected": question}
-        assert answer["picked"]["marks"] == dict.fromkeys(guesses, "guess") and unpicked not in answer["picked"]["marks"]
+        assert answer["picked"]["marks"] == dict.fromkeys(guesses, "guess")
+        assert unpicked not in answer["picked"]["marks"]
         expected = {**{k: "hit" for k in truth if k in guesses}, **{k: "miss" for k in truth if k not in guesses},
                     **{k: "extra" for k in guesses if k not in truth}}
         assert answer["revealed"]["marks"] == expected, (spec.rule, question)
@@ -370,7 +384,7 @@ def test_backward_pass_steps(shapes):
     arrays = structure.evaluate(spec, structure.inputs(spec, shapes, structure.random_values("mlp")))
     *steps, last = answers
     assert last == {"clamped": len(spec.steps) - 1}
-    for k, (step, answer) in enumerate(zip(spec.steps, steps)):
+    for k, (step, answer) in enumerate(zip(spec.steps, steps, strict=True)):
         view = answer["step"]
         assert view["text"].startswith(f"Step {k + 1} of {len(spec.steps)}: {step.title}")
         assert step.rule in view["text"] and step.code in view["text"]
@@ -398,11 +412,11 @@ def test_backward_pass_examples_avoid_zero_products():
     shapes = spec.default_shapes
     answers = run("steps", [case(spec, shapes)])[0][:-1]
     arrays = structure.evaluate(spec, structure.inputs(spec, shapes, structure.random_values("mlp")))
-    for step, answer in zip(spec.steps, answers):
+    for step, answer in zip(spec.steps, answers, strict=True):
         name, index = answer["selected"].split("|")
         index = tuple(map(int, index.split(",")))
         for candidate in entries(arrays[name].shape):  # no other entry reads fewer zeros
-            def zeros(at):
+            def zeros(at, name=name):
                 lit = structure.lights(spec, shapes, name, at)
                 sources = [(n, i) for n, idx in lit.items() for i in idx if any(r.target == name and
                            any(n in t.operands for t in r.terms) for r in spec.relations)]

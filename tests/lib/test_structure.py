@@ -27,7 +27,7 @@ def shape_cases(spec: structure.Spec) -> list[dict[str, int]]:
     names = [d.name for d in spec.dims]
     cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6)]
     for sizes in [(1, 6, 2, 5), (6, 1, 3, 2), (2, 5, 1, 6), (3, 2, 6, 1)]:
-        cases.append(dict(zip(names, sizes)))
+        cases.append(dict(zip(names, sizes[:len(names)], strict=True)))
     unique = {tuple(sorted(c.items())): c for c in cases}
     return list(unique.values())
 
@@ -100,7 +100,8 @@ def test_a_spec_whose_library_returns_other_arrays_is_refused():
 
 
 SIZE_ERRORS = [(0, "n=0 is out of range 1..6 for rule matvec"), (7, "n=7 is out of range 1..6 for rule matvec"),
-               (2.5, "n must be an integer, got 2.5 for rule matvec"), (True, "n must be an integer, got True for rule matvec")]
+               (2.5, "n must be an integer, got 2.5 for rule matvec"),
+               (True, "n must be an integer, got True for rule matvec")]
 
 
 @pytest.mark.parametrize("size,message", SIZE_ERRORS, ids=[repr(s) for s, _ in SIZE_ERRORS])
@@ -133,7 +134,7 @@ def test_the_formula_text_is_written_once_and_filled_per_entry():
     assert softmax["formula"] == "J[{0},{1}] = ∂f[{0}]/∂x[{1}] = −f[{0}] × f[{1}]"
     assert softmax["formula_diagonal"] == "J[{0},{1}] = ∂f[{0}]/∂x[{1}] = f[{0}] × (1 − f[{0}])"
     for spec in ALL_SPECS:
-        for relation, sent in zip(spec.relations, structure.as_dict(spec)["relations"]):
+        for relation, sent in zip(spec.relations, structure.as_dict(spec)["relations"], strict=True):
             for index in itertools.islice(np.ndindex(*spec.shape(relation.target, spec.default_shapes)), 4):
                 text = sent["formula_diagonal" if len(index) == 2 and index[0] == index[1] else "formula"]
                 assert structure.formula(spec, relation.target, index) == text.format(*index)
@@ -142,7 +143,7 @@ def test_the_formula_text_is_written_once_and_filled_per_entry():
 # --- the lights are true ----------------------------------------------------------------------------
 
 # mlp: below; reduce_max depends on X discretely (which entry wins), held to gradlib in test_structure_patterns.py
-ONE_STEP = [(c, i) for c, i in zip(CASES, CASE_IDS) if c[0].rule not in ("jacobian", "mlp", "reduce_max")]
+ONE_STEP = [(c, i) for c, i in zip(CASES, CASE_IDS, strict=True) if c[0].rule not in ("jacobian", "mlp", "reduce_max")]
 
 
 @pytest.mark.parametrize("spec,shapes", [c for c, _ in ONE_STEP], ids=[i for _, i in ONE_STEP])
@@ -191,7 +192,7 @@ JACOBIAN_CASES = [(s, sh) for s, sh in CASES if s.rule == "jacobian"]
 
 
 @pytest.mark.parametrize("spec,shapes", JACOBIAN_CASES,
-                         ids=[i for c, i in zip(CASES, CASE_IDS) if c[0].rule == "jacobian"])
+                         ids=[i for c, i in zip(CASES, CASE_IDS, strict=True) if c[0].rule == "jacobian"])
 def test_jacobian_lights_are_true(spec, shapes):
     """Chapter 1: f_i lights the x_j (and A entries) that change it, measured from the map itself;
     J[i,j] is df_i/dx_j, so it lights f_i and x_j (and A_ij, which J equals for a linear map)."""
@@ -339,7 +340,7 @@ def test_figure_says_its_labels_are_code_indices():
 # --- chapter 9: the network, one link of the chain at a time ----------------------------------------
 
 MLP = structure.spec("mlp")
-MLP_CASES = [(c[1], i) for c, i in zip(CASES, CASE_IDS) if c[0].rule == "mlp"]
+MLP_CASES = [(c[1], i) for c, i in zip(CASES, CASE_IDS, strict=True) if c[0].rule == "mlp"]
 
 
 def mlp_steps(arrays: dict[str, np.ndarray]) -> dict[str, tuple[Callable[..., np.ndarray], tuple[str, ...]]]:
@@ -384,7 +385,7 @@ def test_mlp_lights_are_the_measured_dependencies_of_each_step(shapes):
         lit_from = {name for r in MLP.relations if r.target == target for term in r.terms for name in term.operands}
         assert lit_from - set(reads) <= {name for t, name in discrete if t == target}, target
         for k, source in enumerate(reads):
-            def of(v, k=k):
+            def of(v, k=k, function=function, reads=reads):
                 return function(*(v if j == k else arrays[r] for j, r in enumerate(reads)))
             depends = np.abs(numerical_jacobian(of, arrays[source])) > THRESHOLD
             target_entries, source_entries = entries(arrays[target].shape), entries(arrays[source].shape)
@@ -414,14 +415,14 @@ def test_mlp_discrete_lights_are_true(shapes):
             other[i] = c
             changed = np.abs(gradlib.softmax_xent.backward(arrays["Theta"], other)
                              - gradlib.softmax_xent.backward(arrays["Theta"], t)) > THRESHOLD
-            assert set(zip(*np.nonzero(changed))) == {(i, c), (i, t[i])}
+            assert set(zip(*np.nonzero(changed), strict=True)) == {(i, c), (i, t[i])}
         for c in range(C):
             assert structure.lights(MLP, shapes, "dTheta", (i, c))["T"] == {(i, c)}
     for i, h in entries(arrays["Z1"].shape):
         flipped = arrays["Z1"].copy()
         flipped[i, h] = -flipped[i, h]
         changed = np.abs(arrays["dH"] * (flipped > 0) - arrays["dZ1"]) > THRESHOLD
-        assert set(zip(*np.nonzero(changed))) == {(i, h)}
+        assert set(zip(*np.nonzero(changed), strict=True)) == {(i, h)}
         assert structure.lights(MLP, shapes, "dZ1", (i, h))["Z1"] == {(i, h)}
         assert structure.lights(MLP, shapes, "Z1", (i, h))["dZ1"] == {(i, h)}
 

@@ -47,7 +47,8 @@ def test_gather_spec_values_and_lights_are_gradlib_s(shapes):
     assert list(idx) == [n % shapes["V"] for n in range(shapes["N"])]
     np.testing.assert_allclose(structure.evaluate(GATHER, arrays)["dE"], gather.backward(arrays["G"], arrays["E"], idx),
                                rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(structure.library(GATHER, arrays)["dE"], gather.backward(arrays["G"], arrays["E"], idx))
+    np.testing.assert_array_equal(structure.library(GATHER, arrays)["dE"],
+                                  gather.backward(arrays["G"], arrays["E"], idx))
     depends = np.abs(numerical_jacobian(lambda G: gather.backward(G, arrays["E"], idx), arrays["G"])) > 1e-6
     dE_entries, G_entries = entries(arrays["E"].shape), entries(arrays["G"].shape)
     for row, entry in enumerate(dE_entries):
@@ -61,7 +62,8 @@ def test_gather_spec_values_and_lights_are_gradlib_s(shapes):
 
 
 def test_without_the_gate_gather_would_light_rows_it_does_not_read():
-    ungated = dataclasses.replace(GATHER, relations=(structure.Relation("dE", (structure.Term("nv,nd->vd", ("S", "G")),)),))
+    ungated_dE = structure.Relation("dE", (structure.Term("nv,nd->vd", ("S", "G")),))
+    ungated = dataclasses.replace(GATHER, relations=(ungated_dE,))
     shapes = GATHER.default_shapes  # idx = [0, 1, 2, 0, 1]
     assert structure.lights(GATHER, shapes, "dE", (0, 1))["G"] == {(0, 1), (3, 1)}
     assert structure.lights(ungated, shapes, "dE", (0, 1))["G"] == {(n, 1) for n in range(5)}
@@ -81,7 +83,7 @@ def test_reduce_max_spec_values_and_lights_are_gradlib_s(shapes):
         # where j wins, the derivative is there
         winning = X.copy()
         winning[i, j] = np.abs(X).max() + 1
-        measured = np.abs(numerical_jacobian(lambda g: reduce_max.backward(g, winning), g))[row] > 1e-6
+        measured = np.abs(numerical_jacobian(lambda g, winning=winning: reduce_max.backward(g, winning), g))[row] > 1e-6
         assert lit["g"] == {(k,) for k in np.flatnonzero(measured)} == {(i,)}
         assert depends[row].sum() <= 1
         # discrete dependence on the whole row: with j winning, moving any X[i, k] past it changes dX[i, j]
