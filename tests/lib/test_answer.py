@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from answer_corpus import HOSTILE, NUMPY_ERRORS, UNSUPPORTED, VALID, scope
 
 import gradlib
+from answer_corpus import HOSTILE, NUMPY_ERRORS, UNSUPPORTED, VALID, scope
 from gradlib import GradlibError, answer, diagnosis
 from gradlib.answer import Answer, Classes
 

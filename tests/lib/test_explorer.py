@@ -2,9 +2,9 @@
 
 The view computes values and lights itself when no kernel answers (the static site). Its view state
 (gradlib/explorer_js/state.js and the pure modules under it: state + action -> lights, caption, score,
-Jacobian, chapter 9's step, no DOM) is run here under Node, from the shipped bundle gradlib/explorer.js
-(tests/site/test_explorer_bundle.py holds the bundle to its sources), and compared with
-gradlib.structure, which tests/lib/test_structure.py holds to gradlib itself and to
+Jacobian, chapter 9's step, no DOM) is run under Node by tests/lib/test_explorer_view*.py, from the
+shipped bundle gradlib/explorer.js (tests/site/test_explorer_bundle.py holds the bundle to its
+sources), and compared with gradlib.structure, which tests/lib/test_structure*.py hold to gradlib itself and to
 gradlib.numerical_jacobian. The browser tests (tests/site/test_explorer_*.py) check only the wiring.
 """
 from __future__ import annotations

@@ -5,28 +5,17 @@ or, for the max's discrete dependence on X, found by moving an entry past the ro
 from __future__ import annotations
 
 import dataclasses
-import itertools
 
 import numpy as np
 import pytest
 
 from gradlib import GradlibError, gather, numerical_jacobian, reduce_max, structure
+from structure_cases import entries, generic
 
 GATHER, REDUCE_MAX = structure.GATHER, structure.REDUCE_MAX
 GATHER_SHAPES = [GATHER.default_shapes, {"V": 1, "D": 1, "N": 1}, {"V": 6, "D": 2, "N": 3}, {"V": 2, "D": 3, "N": 6},
                  {"V": 6, "D": 6, "N": 6}]
 MAX_SHAPES = [REDUCE_MAX.default_shapes, {"n": 1, "m": 1}, {"n": 6, "m": 1}, {"n": 1, "m": 6}, {"n": 5, "m": 6}]
-
-
-def entries(shape):
-    return list(itertools.product(*map(range, shape)))
-
-
-def given(spec, shapes, seed=0):
-    rng = np.random.default_rng(seed)
-    values = {k: rng.uniform(0.3, 1.7, size=v.shape) * rng.choice([-1.0, 1.0], size=v.shape)
-              for k, v in structure.random_values(spec.rule).items()}
-    return structure.inputs(spec, shapes, values)
 
 
 def test_both_are_valid_specs_the_explorer_draws():
@@ -42,7 +31,7 @@ def test_both_are_valid_specs_the_explorer_draws():
 
 @pytest.mark.parametrize("shapes", GATHER_SHAPES, ids=str)
 def test_gather_spec_values_and_lights_are_gradlib_s(shapes):
-    arrays = given(GATHER, shapes)
+    arrays = generic(GATHER, shapes)
     idx = np.argmax(arrays["S"], axis=1)
     assert list(idx) == [n % shapes["V"] for n in range(shapes["N"])]
     np.testing.assert_allclose(structure.evaluate(GATHER, arrays)["dE"], gather.backward(arrays["G"], arrays["E"], idx),
@@ -71,7 +60,7 @@ def test_without_the_gate_gather_would_light_rows_it_does_not_read():
 
 @pytest.mark.parametrize("shapes", MAX_SHAPES, ids=str)
 def test_reduce_max_spec_values_and_lights_are_gradlib_s(shapes):
-    arrays = given(REDUCE_MAX, shapes, seed=3)
+    arrays = generic(REDUCE_MAX, shapes, seed=3)
     X, g = arrays["X"], arrays["g"]
     np.testing.assert_allclose(structure.evaluate(REDUCE_MAX, arrays)["dX"], reduce_max.backward(g, X), rtol=1e-12)
     np.testing.assert_array_equal(structure.library(REDUCE_MAX, arrays)["dX"], reduce_max.backward(g, X))
