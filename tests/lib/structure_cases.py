@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 
+import gradlib
 from gradlib import numerical_jacobian, structure
 
 ALL_SPECS = [s for specs in structure.SPECS.values() for s in specs]
@@ -47,3 +48,11 @@ def measured(spec: structure.Spec, shapes: dict[str, int], given: dict[str, np.n
 
 def entries(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     return list(itertools.product(*map(range, shape)))
+
+
+def forward_jacobian(spec: structure.Spec, given: dict[str, np.ndarray], wrt: str) -> np.ndarray:
+    """gradlib.numerical_jacobian of gradlib.<rule>.forward w.r.t. ``wrt``, the others held fixed."""
+    args = spec.library[0].args[1:]  # backward(upstream, *inputs) -> forward(*inputs)
+    def forward(value: np.ndarray) -> np.ndarray:
+        return getattr(gradlib, spec.rule).forward(*(value if a == wrt else given[a] for a in args))
+    return numerical_jacobian(forward, given[wrt])

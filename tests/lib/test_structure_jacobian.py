@@ -5,22 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import gradlib
-from gradlib import GradlibError, numerical_jacobian, structure
-from structure_cases import ALL_SPECS, THRESHOLD, generic, shape_cases
+from gradlib import GradlibError, structure
+from structure_cases import ALL_SPECS, THRESHOLD, forward_jacobian, generic, shape_cases
 
 JACOBIAN_SPECS = [s for s in ALL_SPECS if s.output]
 
 
 JACOBIAN_CASES = [(s, wrt, shapes) for s in JACOBIAN_SPECS for wrt, _ in s.jacobian_notes for shapes in shape_cases(s)]
-
-
-def forward_jacobian(spec: structure.Spec, given: dict[str, np.ndarray], wrt: str) -> np.ndarray:
-    """gradlib.numerical_jacobian of gradlib.<rule>.forward w.r.t. ``wrt``, the others held fixed."""
-    args = spec.library[0].args[1:]  # backward(upstream, *inputs) -> forward(*inputs)
-    def forward(value: np.ndarray) -> np.ndarray:
-        return getattr(gradlib, spec.rule).forward(*(value if a == wrt else given[a] for a in args))
-    return numerical_jacobian(forward, given[wrt])
 
 
 @pytest.mark.parametrize("spec,wrt,shapes", JACOBIAN_CASES,
