@@ -9,11 +9,13 @@ gradlib.numerical_jacobian. The browser tests (tests/site/test_explorer_*.py) ch
 """
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+import traitlets
 
 import gradlib
 from gradlib import GradlibError, structure
@@ -110,11 +112,24 @@ def test_bad_arguments_are_gradlib_errors(kwargs, message):
         Explorer(**kwargs)
 
 
-def test_bad_shapes_later_are_refused():
-    widget = Explorer("matvec")
-    with pytest.raises(Exception, match="explorer: m=7 is out of range 1..6 for rule matvec"):
-        widget.shapes = {"n": 3, "m": 7}
-    assert widget.shapes == {"n": 3, "m": 4}
+@pytest.mark.parametrize("shapes,message", [
+    ({"n": 3, "m": 7}, "explorer: m=7 is out of range 1..6 for rule matvec"),
+    ({"n": 0, "m": 4}, "explorer: n=0 is out of range 1..6 for rule matvec"),
+    ({"n": 2.5, "m": 4}, "explorer: n must be an integer, got 2.5 for rule matvec"),
+    ({"n": True, "m": 4}, "explorer: n must be an integer, got True for rule matvec"),
+], ids=["m=7", "n=0", "n=2.5", "n=True"])
+def test_bad_shapes_later_are_refused_and_change_nothing(shapes, message):
+    """Shapes set after construction (what the sliders send) are checked as the constructor checks
+    them: refused with a TraitError (traitlets' error for a refused value, so the front end is told)
+    carrying the GradlibError's message, and the widget keeps its shapes, numbers and selection."""
+    widget = Explorer("matvec", select=("dW", (2, 3)))
+    synced = ("shapes", "computed", "selection", "params", "values", "variant")
+    before = {name: copy.deepcopy(getattr(widget, name)) for name in synced}
+    with pytest.raises(traitlets.TraitError) as info:
+        widget.shapes = shapes
+    assert type(info.value) is traitlets.TraitError and str(info.value) == message
+    assert {name: getattr(widget, name) for name in synced} == before
+    assert widget.lit == structure.lights(widget.spec, {"n": 3, "m": 4}, "dW", (2, 3))
 
 
 def test_the_view_is_self_contained():
