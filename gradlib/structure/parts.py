@@ -208,6 +208,10 @@ def hot(shape: Index, index: Index) -> bool:
 def check_sizes(spec: Spec, shapes: Mapping[str, Any], who: str = "structure") -> None:
     """Each of ``spec``'s dimensions in ``shapes`` is an integer in its range ``low..high`` (errors
     start with ``who``)."""
+    missing = [dim.name for dim in spec.dims if dim.name not in shapes]
+    if missing:
+        raise rule_error(who, f"no size for {', '.join(missing)}: rule {spec.rule} needs "
+                              f"{', '.join(d.name for d in spec.dims)}, got {dict(shapes)}")
     for dim in spec.dims:
         size = shapes[dim.name]
         if not is_int(size):

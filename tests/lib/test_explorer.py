@@ -117,7 +117,8 @@ def test_bad_arguments_are_gradlib_errors(kwargs, message):
     ({"n": 0, "m": 4}, "explorer: n=0 is out of range 1..6 for rule matvec"),
     ({"n": 2.5, "m": 4}, "explorer: n must be an integer, got 2.5 for rule matvec"),
     ({"n": True, "m": 4}, "explorer: n must be an integer, got True for rule matvec"),
-], ids=["m=7", "n=0", "n=2.5", "n=True"])
+    ({"n": 3}, "explorer: no size for m: rule matvec needs n, m, got {'n': 3}"),
+], ids=["m=7", "n=0", "n=2.5", "n=True", "no m"])
 def test_bad_shapes_later_are_refused_and_change_nothing(shapes, message):
     """Shapes set after construction (what the sliders send) are checked as the constructor checks
     them: refused with a TraitError (traitlets' error for a refused value, so the front end is told)
