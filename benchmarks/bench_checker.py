@@ -22,18 +22,18 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gradlib.checker import check_gradient, numerical_gradient  # noqa: E402
+from gradlib.checker import check_gradient, numerical_gradient
 
 TARGETS = {"central": (1e-9, 1.25), "richardson": (2e-11, 2.4), "complex": (1e-14, None)}
 TIMED_FROM = 500  # the time targets hold for n >= 500 (below, a fixed ~0.03 ms per check dominates)

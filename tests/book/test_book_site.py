@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from docutils import nodes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_ext"))
-import book_site  # noqa: E402
+import book_site  # noqa: E402  _ext/ is put on sys.path first (it is no package)
 
 
 def test_every_file_of_the_gradlib_package_is_a_dependency_of_a_notebook_page(repo_root):

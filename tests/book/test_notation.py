@@ -26,7 +26,10 @@ CHAPTERS = [p for p in NOTEBOOKS if re.match(r"0[1-7]_", p.name)]
 RULE = {"01_jacobian": "jacobian", "02_softmax_xent": "softmax_xent", "03_matvec": "matvec",
         "04_vecmat": "vecmat", "05_matmul": "matmul", "06_broadcast_add": "broadcast_add",
         "07_broadcast_mul": "broadcast_mul"}
-ids = lambda p: p.stem  # noqa: E731
+
+
+def ids(path: Path) -> str:
+    return path.stem
 
 
 def cells(path: Path) -> list:

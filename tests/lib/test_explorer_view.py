@@ -94,7 +94,7 @@ def test_lights_and_formulas_equal_python(twins):
 
 def test_captions_fill_in_the_numbers(twins):
     python, js = twins
-    factor = lambda v: f"({number(v)})" if v < 0 else number(v)  # noqa: E731
+    factor = lambda v: f"({number(v)})" if v < 0 else number(v)
     for (spec, shapes, arrays), result in zip(python, js, strict=True):
         if spec.rule == "matvec" and shapes == spec.default_shapes:
             r, x, dW = arrays["r"][1], arrays["x"][2], arrays["dW"][1, 2]
