@@ -11,7 +11,7 @@ and scipy (``optimize.approx_fprime``, ``differentiate.jacobian``) when installe
 
 Timing notes: CPU time of the process (``time.process_time``), best of N, so that other programs on
 a shared machine do not inflate it; BLAS is pinned to one thread (otherwise OpenBLAS threads spin
-and count as CPU time, e.g. for complex matmul). Targets (issue 17): central <= 1e-9 at <= 1.25x
+and count as CPU time, e.g. for complex matmul). Targets: central <= 1e-9 at <= 1.25x
 the floor, richardson <= 2e-11 at <= 2.4x (times for n >= 500), complex <= 1e-14, directional mode <=
 4 calls/direction.
 """

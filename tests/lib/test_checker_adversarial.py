@@ -1,6 +1,6 @@
-"""Adversarial checks of the checker (issue 17): losses a reader writes every day, each with the
-slip a reader makes, at the places where finite differences are fragile. Every test ran red on the
-checker before issue 17 (false PASS, false FAIL, a crash or a leaked warning)."""
+"""Adversarial checks of the checker: losses a reader writes every day, each with the slip a reader
+makes, at the places where finite differences are fragile. Every test ran red on an earlier checker
+(false PASS, false FAIL, a crash or a leaked warning)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The two checker defects of issue 9, the diagnosis of classic slips and the shape hints.
+"""Two checker defects now fixed (a large offset, a huge x), the diagnosis of classic slips and the shape hints.
 
 The diagnosis must name the slip when the numbers show it, and say nothing (None) otherwise:
 a random error, a passing check and a numerical gradient that is all noise get no claim.

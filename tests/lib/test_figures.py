@@ -61,7 +61,7 @@ def test_text_size_is_computed_from_font_dpi_and_width():
 
 
 def test_graph_follows_the_mlp_spec():
-    """The graph's chain and shapes come from gradlib.structure's mlp spec (issue 22)."""
+    """The graph's chain and shapes come from gradlib.structure's mlp spec."""
     spec = structure.spec("mlp")
     chain, shapes, loss = figures.network_chain()
     made = [step[3] for step in chain]
