@@ -61,8 +61,10 @@ pdf: browser-setup
 test: setup browser-setup
 	$(BIN)/python -m pytest
 
-# The fast inner loop: gradlib's tests and doctests alone (no book build, no browser, no apt, no npm).
+# The fast inner loop: the linter over the whole tree, then gradlib's tests and doctests (no book
+# build, no browser, no apt, no npm). `make test` runs the linter too (tests/tooling/test_lint.py).
 test-lib: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests/lib gradlib
 
 # The linter (ruff, pinned in the lock; its rules are [tool.ruff] in pyproject.toml), code and notebooks.

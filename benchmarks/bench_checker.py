@@ -11,7 +11,7 @@ and scipy (``optimize.approx_fprime``, ``differentiate.jacobian``) when installe
 
 Timing notes: CPU time of the process (``time.process_time``), best of N, so that other programs on
 a shared machine do not inflate it; BLAS is pinned to one thread (otherwise OpenBLAS threads spin
-and count as CPU time, e.g. for complex matmul). Targets (issue 17): central <= 1e-9 at <= 1.25x
+and count as CPU time, e.g. for complex matmul). Targets: central <= 1e-9 at <= 1.25x
 the floor, richardson <= 2e-11 at <= 2.4x (times for n >= 500), complex <= 1e-14, directional mode <=
 4 calls/direction.
 """
@@ -22,18 +22,18 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gradlib.checker import check_gradient, numerical_gradient  # noqa: E402
+from gradlib.checker import check_gradient, numerical_gradient
 
 TARGETS = {"central": (1e-9, 1.25), "richardson": (2e-11, 2.4), "complex": (1e-14, None)}
 TIMED_FROM = 500  # the time targets hold for n >= 500 (below, a fixed ~0.03 ms per check dominates)

@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # booksite: shared with the tests
-import booksite  # noqa: E402
-from gradlib import structure  # noqa: E402
+import booksite
+from gradlib import structure
 
 ROOT = booksite.ROOT
 

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # booksite: shared with the tests
-import booksite  # noqa: E402
+import booksite
 
 PAGE_BUDGET_KIB, LIVE_BUDGET_MS = 400, 150
 

@@ -245,7 +245,7 @@ class Evaluator:
                 (contextlib.nullcontext(flat) if complex_step else memoryview(flat)) as setter:
             warnings.simplefilter("error") if complex_step else warnings.simplefilter("ignore", RuntimeWarning)
             try:
-                for index, row, restore in zip(indices, rows, restores):
+                for index, row, restore in zip(indices, rows, restores, strict=True):
                     for value in row:
                         setter[index] = value
                         try:

@@ -73,7 +73,10 @@ def _entry(name: str, value: Any) -> dict[str, Any]:
         return {"shape": list(value.shape), "kind": "class", "classes": int(value.C)}
     if is_int(value):
         return {"shape": [], "kind": "constant", "value": int(value)}
-    shape = np.shape(value) if isinstance(value, np.ndarray) else tuple(value) if isinstance(value, (tuple, list)) else None
+    if isinstance(value, np.ndarray):
+        shape = np.shape(value)
+    else:
+        shape = tuple(value) if isinstance(value, (tuple, list)) else None
     if shape is None or not all(is_int(d) and d >= 1 for d in shape):
         raise rule_error(RULE, f"scope entry {name!r} must be a shape such as (3, 4), an array, Classes(C) or an "
                                f"int constant, not {value!r}")

@@ -33,7 +33,7 @@ from ._evaluate import ComplexStepInvalid, Evaluator, FloatFunction, check_metho
 from ._validate import is_int, rule_error
 from .diagnosis import shape_hint
 from .estimators import CENTRAL_STEP, EPS, METHODS, RICHARDSON_STEP, Estimate
-from .report import CheckResult, verdict
+from .verdict import CheckResult, verdict
 
 __all__ = ["CheckResult", "check_gradient", "numerical_gradient", "numerical_jacobian"]
 
@@ -216,6 +216,7 @@ def _directional_check(ev: Evaluator, grad: np.ndarray, method: str, rtol: float
 
 
 def _check_tolerance(rule: str, name: str, value: Any) -> float | None:
+    """``value`` as a float (None stays None), or a GradlibError unless it is a finite number >= 0."""
     if value is None:
         return None
     if not (is_int(value) or isinstance(value, (float, np.floating))) or not math.isfinite(value) or value < 0:

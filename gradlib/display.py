@@ -1,4 +1,4 @@
-"""Display helpers for the chapters: source listings (a CheckResult shows itself: gradlib.report)."""
+"""Display helpers for the chapters: source listings, plain tables (a check result: gradlib.check_view)."""
 from __future__ import annotations
 
 import html

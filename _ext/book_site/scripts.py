@@ -70,7 +70,7 @@ def _asset_name(asset: Any) -> str:
 def drop_unused_assets(
     app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any
 ) -> None:
-    """Leave out of this page the OPTIONAL_ASSETS its body does not use (page weight, issue 16)."""
+    """Leave out of this page the OPTIONAL_ASSETS its body does not use (page weight: at most 400 KiB gzip a page)."""
     used = {"design": bool(_SPHINX_DESIGN.search(context.get("body", ""))), "thebe": bool(context.get("use_thebe"))}
     unused = {name for name, user in OPTIONAL_ASSETS.items() if not used[user]}
     for key in ("css_files", "script_files"):

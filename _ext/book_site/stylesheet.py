@@ -1,7 +1,7 @@
 """Works around pydata-sphinx-theme's stylesheet (64 KiB gzip on every page) holding rules for
 components this book never shows.
 
-8. Page weight (issue 16: every page <= 400 KiB gzip with its explorer live). The theme's stylesheet
+8. Page weight (every page <= 400 KiB gzip with its explorer live). The theme's stylesheet
 (64 KiB gzip, on every page) is trimmed after the build to the rules that can match: a selector
 that needs a class which no built page and no script of the site names is dropped (``:not()``,
 ``:is()``, ``:where()`` and ``:has()`` kept as they are): about 70 % of it goes. The search index

@@ -39,8 +39,9 @@ per row, ``"nc->ni"``); a term's ``mean_over`` letter divides it by that dimensi
 of a mean). Its ``steps`` walk the backward pass for the explorer's step buttons.
 
 Chapter 8's two rules need one more of each: gather's dependence on the indices is written with a
-one-hot matrix ``S`` (row n hot at idx[n] = n mod V) as a term's ``gate``, so dE[v, d] reads only the rows of G picked from row v; reduce_max's
-``"max_share"`` (``"i,ik->ij"`` over (g, X)) gives g[i] to the row's maximum, reading the whole row.
+one-hot matrix ``S`` (row n hot at idx[n] = n mod V) as a term's ``gate``, so dE[v, d] reads only
+the rows of G picked from row v; reduce_max's ``"max_share"`` (``"i,ik->ij"`` over (g, X)) gives g[i]
+to the row's maximum, reading the whole row.
 """
 from __future__ import annotations
 
@@ -94,7 +95,8 @@ from gradlib.structure.rules import (
 
 __all__ = [
     "BROADCAST_ADD", "BROADCAST_MUL", "FUNCTIONS", "GATHER", "JACOBIAN", "MATMUL", "MATVEC", "MLP",
-    "REDUCE_MAX", "ROLES", "RULES", "SOFTMAX_XENT", "SPECS", "TERM_FUNCTIONS", "VECMAT", "Array", "Call", "Dim", "Index", "Param", "Relation", "Spec",
-    "Step", "Term", "as_dict", "check_entry", "check_sizes", "evaluate", "hot", "formula", "formulas", "inputs", "jacobian",
+    "REDUCE_MAX", "ROLES", "RULES", "SOFTMAX_XENT", "SPECS", "TERM_FUNCTIONS", "VECMAT",
+    "Array", "Call", "Dim", "Index", "Param", "Relation", "Spec", "Step", "Term",
+    "as_dict", "check_entry", "check_sizes", "evaluate", "hot", "formula", "formulas", "inputs", "jacobian",
     "letter_dims", "library", "lights", "params_at", "random_values", "sources", "spec", "validate",
 ]

@@ -31,12 +31,12 @@ def sources(spec: Spec, shapes: Mapping[str, int], relation: Relation, term: Ter
     dims = letter_dims(spec, relation, term)
     if term.constant_if_one and shapes[dims[term.constant_if_one]] == 1:
         return
-    fixed = dict(zip(term.output, entry))
+    fixed = dict(zip(term.output, entry, strict=True))
     for values in _indices(tuple(int(shapes[dims[letter]]) for letter in term.summed)):
-        letters = {**fixed, **dict(zip(term.summed, values))}
+        letters = {**fixed, **dict(zip(term.summed, values, strict=True))}
         if term.gate and not _open(spec, shapes, term, letters):
             continue
-        for name, subscripts in zip(term.operands, term.inputs):
+        for name, subscripts in zip(term.operands, term.inputs, strict=True):
             yield name, tuple(letters[letter] for letter in subscripts)
 
 
@@ -71,9 +71,9 @@ def fed(spec: Spec, shapes: Mapping[str, int], relation: Relation, term: Term, a
     dims = letter_dims(spec, relation, term)
     if term.constant_if_one and shapes[dims[term.constant_if_one]] == 1:
         return
-    for name, letters in zip(term.operands, term.inputs):
+    for name, letters in zip(term.operands, term.inputs, strict=True):
         fixed: dict[str, int] = {}
-        if name != array or any(fixed.setdefault(c, i) != i for c, i in zip(letters, index)):
+        if name != array or any(fixed.setdefault(c, i) != i for c, i in zip(letters, index, strict=True)):
             continue  # another operand, or a repeated letter ("ii") that index does not repeat
         entries = itertools.product(*((fixed[c],) if c in fixed else range(int(shapes[dims[c]]))
                                       for c in term.output))
@@ -98,7 +98,7 @@ def _term_text(spec: Spec, relation: Relation, term: Term) -> tuple[str, str]:
         return tuple(f"{text} / {size}"  # type: ignore[return-value]
                      for text in _term_text(spec, relation, dataclasses.replace(term, mean_over="")))
     if term.fn == "product":
-        factors = " × ".join(entry(n, s) for n, s in zip(names, term.inputs))
+        factors = " × ".join(entry(n, s) for n, s in zip(names, term.inputs, strict=True))
         text = f"Σ_{term.summed} {factors}" if term.summed else factors
         return text, text
     target = entry(names[0], term.output)
@@ -203,7 +203,8 @@ if tuple(FUNCTIONS) != TERM_FUNCTIONS:
 
 def _shapes_of(spec: Spec, given: Mapping[str, np.ndarray]) -> dict[str, int]:
     """{dim: size} read off the given arrays."""
-    return {d: size for a in spec.arrays if a.name in given for d, size in zip(a.dims, np.shape(given[a.name]))}
+    return {d: size for a in spec.arrays if a.name in given
+            for d, size in zip(a.dims, np.shape(given[a.name]), strict=True)}
 
 
 def params_at(spec: Spec, shapes: Mapping[str, int], params: Mapping[str, int] | None = None) -> dict[str, int]:
@@ -290,7 +291,7 @@ def library(spec: Spec, given: Mapping[str, np.ndarray], params: Mapping[str, in
     for call in spec.library:
         result = call.function(*(arrays[a] for a in call.args))
         results = result if len(call.returns) > 1 else (result,)
-        arrays.update({name: np.asarray(r, dtype=np.float64) for name, r in zip(call.returns, results)})
+        arrays.update({name: np.asarray(r, dtype=np.float64) for name, r in zip(call.returns, results, strict=True)})
     return {name: arrays[name] for name in [*given, *(r for c in spec.library for r in c.returns)]}
 
 
@@ -317,9 +318,9 @@ def as_dict(spec: Spec) -> dict[str, Any]:
     relation its index formulas (``formula``, ``formula_diagonal``: see :func:`formulas`)."""
     data = dataclasses.asdict(dataclasses.replace(spec, library=()))
     del data["library"]
-    for relation, rel_data in zip(spec.relations, data["relations"]):
+    for relation, rel_data in zip(spec.relations, data["relations"], strict=True):
         rel_data["formula"], rel_data["formula_diagonal"] = formulas(spec, relation)
-        for term, term_data in zip(relation.terms, rel_data["terms"]):
+        for term, term_data in zip(relation.terms, rel_data["terms"], strict=True):
             term_data.update(inputs=term.inputs, output=term.output, summed=term.summed,
                              letters=letter_dims(spec, relation, term))
     data["select"] = {"array": spec.select[0], "index": list(spec.select[1])}

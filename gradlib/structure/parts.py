@@ -65,9 +65,10 @@ class Term:
     """``sign * fn(operands)`` read through ``pattern`` (einsum notation, e.g. ``"il,jl->ij"``).
 
     Output letters are fixed by the target entry, the others (:attr:`summed`) run over their whole
-    dimension (the three splits of the pattern are computed once per term). ``constant_if_one`` names a letter over which the term is constant when its dimension
-    has one entry (a softmax over one class is always 1, so it depends on nothing). ``mean_over``
-    names a letter whose dimension's size divides the term (the 1/N of a mean over the rows).
+    dimension (the three splits of the pattern are computed once per term). ``constant_if_one`` names
+    a letter over which the term is constant when its dimension has one entry (a softmax over one
+    class is always 1, so it depends on nothing). ``mean_over`` names a letter whose dimension's size
+    divides the term (the 1/N of a mean over the rows).
     ``gate`` names a one-hot matrix operand (row i hot at column ``i mod`` its width): a combination of
     letters where its entry is 0 contributes nothing, so it is not read (gather's dE[v, d] reads only
     the rows n of G with idx[n] = v; the dependence on data is fixed by the one-hot convention).
@@ -185,14 +186,14 @@ class Spec:
 
 def letter_dims(spec: Spec, relation: Relation, term: Term) -> dict[str, str]:
     """Each letter of ``term.pattern`` -> the dim it runs over (checked to be consistent)."""
-    pairs = [(relation.target, term.output), *zip(term.operands, term.inputs)]
+    pairs = [(relation.target, term.output), *zip(term.operands, term.inputs, strict=True)]
     dims: dict[str, str] = {}
     for name, letters in pairs:
         array_dims = spec.array(name).dims
         if len(letters) != len(array_dims):
             raise rule_error("structure", f"{spec.rule}: {name} has {len(array_dims)} axes but {term.pattern!r} "
                                           f"gives it {letters!r}")
-        for letter, dim in zip(letters, array_dims):
+        for letter, dim in zip(letters, array_dims, strict=True):
             if dims.setdefault(letter, dim) != dim:
                 raise rule_error("structure", f"{spec.rule}: letter {letter!r} of {term.pattern!r} runs over "
                                               f"both {dims[letter]} and {dim}")
@@ -205,7 +206,12 @@ def hot(shape: Index, index: Index) -> bool:
 
 
 def check_sizes(spec: Spec, shapes: Mapping[str, Any], who: str = "structure") -> None:
-    """Each of ``spec``'s dimensions in ``shapes`` is an integer in its range ``low..high`` (errors start with ``who``)."""
+    """Each of ``spec``'s dimensions in ``shapes`` is an integer in its range ``low..high`` (errors
+    start with ``who``)."""
+    missing = [dim.name for dim in spec.dims if dim.name not in shapes]
+    if missing:
+        raise rule_error(who, f"no size for {', '.join(missing)}: rule {spec.rule} needs "
+                              f"{', '.join(d.name for d in spec.dims)}, got {dict(shapes)}")
     for dim in spec.dims:
         size = shapes[dim.name]
         if not is_int(size):
@@ -218,7 +224,7 @@ def check_entry(spec: Spec, shapes: Mapping[str, int], array: str, index: Any, w
     """``index`` as a tuple, checked to be an entry of ``array`` at ``shapes`` (errors start with ``who``)."""
     shape = spec.shape(array, shapes)
     index = tuple(int(i) for i in np.atleast_1d(index))
-    if len(index) != len(shape) or not all(0 <= i < s for i, s in zip(index, shape)):
+    if len(index) != len(shape) or not all(0 <= i < s for i, s in zip(index, shape, strict=True)):
         raise rule_error(who, f"{array}[{','.join(map(str, index))}] is not an entry of {array} "
                               f"(shape {shape}) for {spec.rule}")
     return index

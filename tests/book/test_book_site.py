@@ -8,11 +8,11 @@ from types import SimpleNamespace
 from docutils import nodes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_ext"))
-import book_site  # noqa: E402
+import book_site  # noqa: E402  _ext/ is put on sys.path first (it is no package)
 
 
 def test_every_file_of_the_gradlib_package_is_a_dependency_of_a_notebook_page(repo_root):
-    """An edit under gradlib/structure/ (not only gradlib/*.py) re-reads the chapters (issue 22)."""
+    """An edit under gradlib/structure/ (not only gradlib/*.py) re-reads the chapters."""
     noted: list[str] = []
     env = SimpleNamespace(doc2path=lambda doc: f"{doc}.ipynb", note_dependency=noted.append)
     book_site.depend_on_gradlib(SimpleNamespace(env=env, srcdir=str(repo_root)), "chapters/03_matvec", [])

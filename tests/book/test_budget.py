@@ -1,7 +1,7 @@
-"""Word budgets (issue 19): the conventions page and the seven rule chapters stay short.
+"""Word budgets: the conventions page and the seven rule chapters stay short.
 
 A word is a whitespace-separated token of a notebook's markdown cells, math included: the count
-the issue set the budget in (21,439 words before it; at most 15,500 after).
+the budget was set in (21,439 words when it was set; at most 15,500 since).
 """
 from __future__ import annotations
 

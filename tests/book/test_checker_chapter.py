@@ -1,4 +1,4 @@
-"""The checker chapter is a practitioner's chapter (issue 19): at most 2,200 words of prose, and its
+"""The checker chapter is a practitioner's chapter: at most 2,200 words of prose, and its
 title still names the checker. Words are whitespace-separated tokens of the markdown cells, math
 included; the chapter is found by its name, whatever its number."""
 from __future__ import annotations

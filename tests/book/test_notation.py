@@ -4,7 +4,7 @@ The true class is ``t`` and never a running index; ``k`` is never the true class
 index is ``i`` and row ``i`` of a matrix is written ``X_{i,:}``; code and figure indices say they
 count from 0; one set of sizes per chapter across text, figure and explorer; every exercise
 solution with code checks its answer with ``check_gradient`` and asserts it, so a wrong solution
-fails the build. One letter per role (issue 19): the loss is L everywhere, M is chapter 1's matrix,
+fails the build. One letter per role: the loss is L everywhere, M is chapter 1's matrix,
 p/P and e_t/T are softmax cross-entropy's probabilities and targets, y/Y are never a target, 𝒯 is
 chapter 3's array, N the batch size, and ε's roles are split. The notes' own letters are quoted only
 on the errata page (appendix/errata.md), where no chapter-page rule applies.
@@ -26,7 +26,10 @@ CHAPTERS = [p for p in NOTEBOOKS if re.match(r"0[1-7]_", p.name)]
 RULE = {"01_jacobian": "jacobian", "02_softmax_xent": "softmax_xent", "03_matvec": "matvec",
         "04_vecmat": "vecmat", "05_matmul": "matmul", "06_broadcast_add": "broadcast_add",
         "07_broadcast_mul": "broadcast_mul"}
-ids = lambda p: p.stem  # noqa: E731
+
+
+def ids(path: Path) -> str:
+    return path.stem
 
 
 def cells(path: Path) -> list:
@@ -211,7 +214,7 @@ def test_the_new_exercises_have_checked_dropdown_solutions(chapter, label):
     assert label in _solution_blocks(path)
 
 
-# --- one letter per role (issue 19): the loss L, M, p/P and e_t/T, the batch size N, ε's roles -----
+# --- one letter per role: the loss L, M, p/P and e_t/T, the batch size N, ε's roles ----------------
 
 RULE_PAGES = [p for p in NOTEBOOKS if re.match(r"0[0-7]_", p.name)]
 STANDALONE = r"(?<![\\\w{])%s(?![\w}])"  # the letter alone, not \mathbf{J}, not J_f, not part of a word

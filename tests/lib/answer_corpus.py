@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradlib.answer import Classes
-
 
 def scope() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(21)
@@ -15,8 +13,6 @@ def scope() -> dict[str, np.ndarray]:
     values["t"] = rng.integers(3, size=4)  # classes 0..2: index rows of W, X[:3], np.eye(3)
     return values
 
-
-SCOPE_CLASSES = {"t": Classes(3, (4,))}
 
 # numpy evaluates each of these; the page must give the same shape and values.
 VALID = [

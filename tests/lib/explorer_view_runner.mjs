@@ -1,5 +1,6 @@
 // Runs the explorer's view state (the bundle gradlib/explorer.js, loaded as a module) on the cases
-// tests/lib/test_explorer_view.py sends on stdin as {job, bundle, cases}; writes one JSON answer per case.
+// tests/lib/explorer_view_node.py sends on stdin as {job, bundle, cases} (for tests/lib/test_explorer_view*.py);
+// writes one JSON answer per case.
 // Each job drives state.reduce with the actions a reader's clicks make and reports state.derive's answer.
 import { readFileSync } from "node:fs";
 

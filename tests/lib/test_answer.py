@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from answer_corpus import HOSTILE, NUMPY_ERRORS, SCOPE_CLASSES, UNSUPPORTED, VALID, scope
 
 import gradlib
+from answer_corpus import HOSTILE, NUMPY_ERRORS, UNSUPPORTED, VALID, scope
 from gradlib import GradlibError, answer, diagnosis
 from gradlib.answer import Answer, Classes
 
@@ -33,7 +33,13 @@ const source = require("fs").readFileSync(process.argv[1], "utf8");
 import("data:text/javascript;base64," + Buffer.from(source).toString("base64")).then((js) => {
   const job = JSON.parse(require("fs").readFileSync(0, "utf8"));
   const scope = Object.fromEntries(Object.entries(job.scope).map(([k, v]) => [k, js.fromNested(v)]));
-  const run = (f) => { try { return f(); } catch (e) { return { error: e.message, kind: e instanceof js.ReaderError ? "ReaderError" : String(e) }; } };
+  const run = (f) => {
+    try {
+      return f();
+    } catch (e) {
+      return { error: e.message, kind: e instanceof js.ReaderError ? "ReaderError" : String(e) };
+    }
+  };
   let seed = 21;
   const random = () => {  // mulberry32: the same draws on every run
     seed = (seed + 0x6d2b79f5) | 0;
@@ -42,7 +48,10 @@ import("data:text/javascript;base64," + Buffer.from(source).toString("base64")).
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   process.stdout.write(JSON.stringify({
-    values: job.texts.map((text) => run(() => { const v = js.evaluate(text, scope, ["softmax", "onehot"]); return { shape: v.shape, data: Array.from(v.data) }; })),
+    values: job.texts.map((text) => run(() => {
+      const v = js.evaluate(text, scope, ["softmax", "onehot"]);
+      return { shape: v.shape, data: Array.from(v.data) };
+    })),
     diagnoses: job.diagnoses.map(([n, a, tol]) => js.diagnose(js.fromNested(n), js.fromNested(a), tol)),
     verdicts: job.boxes.map(([box, text]) => js.judge(text, box, random)),
     prompts: job.boxes.map(([box]) => js.promptText(box.scope, box.question)),
@@ -73,7 +82,7 @@ def numpy_value(text: str):
 @pytest.fixture(scope="module")
 def corpus():
     texts = VALID + list(NUMPY_ERRORS) + list(UNSUPPORTED) + HOSTILE
-    return dict(zip(texts, run_js(texts)["values"]))
+    return dict(zip(texts, run_js(texts)["values"], strict=True))
 
 
 # --- the evaluator against numpy ---------------------------------------------------------------------
@@ -129,7 +138,8 @@ def test_limits(corpus):
     assert corpus["(" * 60 + "x" + ")" * 60]["error"] == "the answer is nested more than 50 levels deep"
     assert corpus["np.ones((10**9,))"]["error"] == ("np.ones((10**9,)): an array of shape (1000000000,) has "
                                                     "1000000000 entries; a box allows at most 10000")
-    assert corpus["np.outer(np.ones(200), np.ones(200))"]["error"].endswith("has 40000 entries; a box allows at most 10000")
+    assert corpus["np.outer(np.ones(200), np.ones(200))"]["error"].endswith(
+        "has 40000 entries; a box allows at most 10000")
 
 
 def test_the_view_never_runs_typed_text():
@@ -170,7 +180,7 @@ def diagnosis_cases():
 def test_js_diagnosis_equals_gradlib_diagnosis():
     cases = [(n, a if a is not None else np.swapaxes(n, -1, -2), tol) for n, a, tol in diagnosis_cases()]
     js = run_js(diagnoses=cases)["diagnoses"]
-    for (n, a, tol), said in zip(cases, js):
+    for (n, a, tol), said in zip(cases, js, strict=True):
         assert said == diagnosis.diagnose(n, a, tol), (n.shape, said)
     words = " ".join(filter(None, js))
     for slip in ["transposed", "sign flipped", "scaled by 2", "scaled by 1/4", "right except row [1, :]",
@@ -196,8 +206,10 @@ def test_verdicts_name_the_slip():
         "np.outer(r, x)": ("pass", "your answer equals dL/dW on 3 fresh random draws of r, x, W."),
         "r[:, None] * x[None, :]": ("pass", None),
         "np.outer(x, r)": ("fail", "your answer has shape (4, 3) but dL/dW is (3, 4): transposed?"),
-        "-np.outer(r, x)": ("fail", "the shape (3, 4) is right but the values are not: sign flipped: your answer is minus dL/dW"),
-        "2 * np.outer(r, x)": ("fail", "the shape (3, 4) is right but the values are not: scaled by 2: your answer is 2 times dL/dW"),
+        "-np.outer(r, x)": ("fail", "the shape (3, 4) is right but the values are not: sign flipped: "
+                                    "your answer is minus dL/dW"),
+        "2 * np.outer(r, x)": ("fail", "the shape (3, 4) is right but the values are not: scaled by 2: "
+                                       "your answer is 2 times dL/dW"),
         "np.outer(r, x) / 4": ("fail", "scaled by 1/4: your answer is dL/dW divided by 4"),
         "r @ W": ("fail", "your answer has shape (4,) but dL/dW is (3, 4)."),
         "np.outer(r, x) + 1": ("fail", "the values are not: shifted by 1: your answer is dL/dW plus 1 at every entry"),
@@ -209,12 +221,14 @@ def test_verdicts_name_the_slip():
     }
     batch_answers = {
         "(softmax(Theta) - onehot(t, 5)) / Theta.shape[0]": ("pass", None),
-        "softmax(Theta) - onehot(t, 5)": ("fail", "scaled by 4: your answer is 4 times dL/dTheta (a sum where a mean belongs, or a missing 1/N?)"),
+        "softmax(Theta) - onehot(t, 5)": ("fail", "scaled by 4: your answer is 4 times dL/dTheta "
+                                                  "(a sum where a mean belongs, or a missing 1/N?)"),
         "(softmax(Theta) - onehot(t, 5)).sum(axis=0)": ("fail", "your answer has shape (5,) but dL/dTheta is (4, 5)."),
     }
     cases = [(box, a) for a in answers] + [(batch, a) for a in batch_answers]
     verdicts = run_js(boxes=cases)["verdicts"]
-    for ((_, text), (verdict, message)), got in zip(zip(cases, [*answers.values(), *batch_answers.values()]), verdicts):
+    expected = [*answers.values(), *batch_answers.values()]
+    for (_, text), (verdict, message), got in zip(cases, expected, verdicts, strict=True):
         assert got["verdict"] == verdict, (text, got)
         assert message is None or message in got["message"] or got["message"].startswith(message), (text, got)
 

@@ -52,7 +52,8 @@ CASES = [
     ("empty theta", softmax_xent.forward, (np.zeros(0), 0), "softmax_xent", ["theta is empty (shape (0,))"]),
     ("empty batch", softmax_xent.backward, (np.zeros((0, 5)), np.zeros(0, int)), "softmax_xent",
      ["theta is empty (shape (0, 5))"]),
-    ("3-D theta", softmax_xent.forward, (ones((2, 2, 2)), 0), "softmax_xent", ["theta must be 1-D or 2-D", "(2, 2, 2)"]),
+    ("3-D theta", softmax_xent.forward, (ones((2, 2, 2)), 0), "softmax_xent",
+     ["theta must be 1-D or 2-D", "(2, 2, 2)"]),
     ("scalar theta", softmax_xent.softmax, (3.0,), "softmax_xent", ["theta must be 1-D or 2-D", "()"]),
     ("nan theta", softmax_xent.forward, (np.array([0.0, np.nan]), 0), "softmax_xent", ["theta", "(2,)", "nan or inf"]),
     ("inf theta", softmax_xent.backward, (np.array([np.inf, 0.0]), 0), "softmax_xent", ["theta", "(2,)", "nan or inf"]),
@@ -68,7 +69,8 @@ CASES = [
     ("matvec x matrix", matvec.forward, (W34, ones((4, 2))), "matvec", ["x is (4, 2)", "vector"]),
     ("matvec x 3-D", matvec.forward, (W34, ones((4, 1, 1))), "matvec", ["x must be 1-D or 2-D", "(4, 1, 1)"]),
     ("matvec r length", matvec.backward, (ones(4), W34, x4), "matvec", ["r is (4,) but z = W x has 3 entries"]),
-    ("matvec r row length", matvec.backward, (ones((1, 2)), W34, x4), "matvec", ["r is (1, 2) but z = W x has 3 entries"]),
+    ("matvec r row length", matvec.backward, (ones((1, 2)), W34, x4), "matvec",
+     ["r is (1, 2) but z = W x has 3 entries"]),
     ("matvec r matrix", matvec.backward, (ones((3, 3)), W34, x4), "matvec", ["r is (3, 3)", "vector"]),
     ("matvec r nan", matvec.backward, (np.array([1.0, np.nan, 0.0]), W34, x4), "matvec", ["r", "(3,)", "nan or inf"]),
     ("matvec W inf", matvec.forward, (np.full((3, 4), np.inf), x4), "matvec", ["W", "(3, 4)", "nan or inf"]),
@@ -79,7 +81,8 @@ CASES = [
     ("vecmat column x", vecmat.forward, (ones((4, 1)), W34.T), "vecmat", ["x is (4, 1)", "(m,) or (1, m)", "matvec"]),
     ("vecmat inner", vecmat.forward, (x4, W34), "vecmat", ["x is (4,) but W is (3, 4)"]),
     ("vecmat inner row", vecmat.backward, (ones(4), ones((1, 4)), W34), "vecmat", ["x is (1, 4) but W is (3, 4)"]),
-    ("vecmat r length", vecmat.backward, (ones((1, 4)), x4, W34.T), "vecmat", ["r is (1, 4) but z = x W has 3 entries"]),
+    ("vecmat r length", vecmat.backward, (ones((1, 4)), x4, W34.T), "vecmat",
+     ["r is (1, 4) but z = x W has 3 entries"]),
     ("vecmat W 3-D", vecmat.forward, (x4, ones((4, 3, 1))), "vecmat", ["W must be 2-D", "(4, 3, 1)"]),
     ("vecmat x nan", vecmat.forward, (np.array([np.nan] * 4), W34.T), "vecmat", ["x", "(4,)", "nan or inf"]),
     # matmul
@@ -101,22 +104,28 @@ CASES = [
     ("add column y", broadcast_add.forward, (W34, ones((4, 1))), "broadcast_add", ["y is (4, 1)", "(m,) or (1, m)"]),
     ("add y length", broadcast_add.forward, (W34, ones(3)), "broadcast_add",
      ["X is (3, 4) but y is (3,); y needs one entry per column of X"]),
-    ("add y row length", broadcast_add.backward, (W34, W34, ones((1, 5))), "broadcast_add", ["X is (3, 4) but y is (1, 5)"]),
+    ("add y row length", broadcast_add.backward, (W34, W34, ones((1, 5))), "broadcast_add",
+     ["X is (3, 4) but y is (1, 5)"]),
     ("add y matrix", broadcast_add.forward, (W34, ones((2, 4))), "broadcast_add", ["y is (2, 4)", "vector"]),
     ("add X 1-D", broadcast_add.forward, (x4, x4), "broadcast_add", ["X must be 2-D", "(4,)"]),
-    ("add upstream", broadcast_add.backward, (ones((4, 3)), W34, x4), "broadcast_add", ["dB is (4, 3) but B = X + y is (3, 4)"]),
-    ("add y inf", broadcast_add.forward, (W34, np.array([0, 0, 0, -np.inf])), "broadcast_add", ["y", "(4,)", "nan or inf"]),
+    ("add upstream", broadcast_add.backward, (ones((4, 3)), W34, x4), "broadcast_add",
+     ["dB is (4, 3) but B = X + y is (3, 4)"]),
+    ("add y inf", broadcast_add.forward, (W34, np.array([0, 0, 0, -np.inf])), "broadcast_add",
+     ["y", "(4,)", "nan or inf"]),
     # broadcast_mul
     ("mul column y", broadcast_mul.forward, (ones((4, 1)), W34), "broadcast_mul", ["y is (4, 1)", "(m,) or (1, m)"]),
     ("mul y length", broadcast_mul.forward, (ones(3), W34), "broadcast_mul", ["X is (3, 4) but y is (3,)"]),
-    ("mul upstream", broadcast_mul.backward, (ones((3, 1)), x4, W34), "broadcast_mul", ["dB is (3, 1) but B = y * X is (3, 4)"]),
+    ("mul upstream", broadcast_mul.backward, (ones((3, 1)), x4, W34), "broadcast_mul",
+     ["dB is (3, 1) but B = y * X is (3, 4)"]),
     ("mul X 3-D", broadcast_mul.forward, (x4, ones((2, 3, 4))), "broadcast_mul", ["X must be 2-D", "(2, 3, 4)"]),
-    ("mul X strings", broadcast_mul.forward, (x4, np.full((3, 4), "a")), "broadcast_mul", ["X must be numeric", "(3, 4)"]),
+    ("mul X strings", broadcast_mul.forward, (x4, np.full((3, 4), "a")), "broadcast_mul",
+     ["X must be numeric", "(3, 4)"]),
     # jacobian
     ("linear M vector", jacobian.linear, (x4,), "jacobian.linear", ["M must be 2-D", "(4,)"]),
     ("linear x length", jacobian.linear(W34), (ones(3),), "jacobian.linear",
      ["x is (3,) but each row of M (3, 4) has 4 entries"]),
-    ("linear x row", jacobian.linear(W34).jacobian, (ones((1, 4)),), "jacobian.linear", ["x is (1, 4)", "(m,) or (m, 1)"]),
+    ("linear x row", jacobian.linear(W34).jacobian, (ones((1, 4)),), "jacobian.linear",
+     ["x is (1, 4)", "(m,) or (m, 1)"]),
     ("tanh x matrix", jacobian.tanh.jacobian, (ones((2, 3)),), "jacobian.tanh", ["x is (2, 3)", "vector"]),
     ("softmax empty x", jacobian.softmax, (np.zeros(0),), "jacobian.softmax", ["x is empty (shape (0,))"]),
     ("sum_of_squares nan", jacobian.sum_of_squares.jacobian, (np.array([np.nan]),), "jacobian.sum_of_squares",
@@ -158,7 +167,7 @@ def _good_arguments(rule: str) -> dict[str, np.ndarray]:
     if rule == "softmax_xent":  # a batch: theta (3, 5), one class per row
         return {"theta": np.random.default_rng(1).normal(size=(3, 5)), "t": np.array([0, 4, 2])}
     spec = structure.spec(rule)
-    shapes = {d.name: size for d, size in zip(spec.dims, (3, 5, 2))}
+    shapes = {d.name: size for d, size in zip(spec.dims, (3, 5, 2)[:len(spec.dims)], strict=True)}
     rng = np.random.default_rng(0)
     return {a.name: rng.uniform(0.5, 1.5, size=spec.shape(a.name, shapes)) for a in spec.arrays
             if a.role in ("input", "upstream")}
@@ -188,7 +197,7 @@ BROKEN_CALLS = list(_broken_calls())
 def test_every_array_argument_of_every_rule_is_checked(rule, function, args, name, words):
     """Whichever argument is broken, and however: a GradlibError that starts with the rule, names that
     argument as what is wrong ("W is", "x must", "r of shape") and gives its shape."""
-    bad = next(a for a, n in zip(args, inspect.signature(function).parameters) if n == name)
+    bad = next(a for a, n in zip(args, inspect.signature(function).parameters, strict=True) if n == name)
     with pytest.raises(GradlibError) as info:
         function(*args)
     message = str(info.value)

@@ -2,36 +2,26 @@
 
 The view computes values and lights itself when no kernel answers (the static site). Its view state
 (gradlib/explorer_js/state.js and the pure modules under it: state + action -> lights, caption, score,
-Jacobian, chapter 9's step, no DOM) is run here under Node, from the shipped bundle gradlib/explorer.js
-(tests/tooling/test_explorer_bundle.py holds the bundle to its sources), and compared with
-gradlib.structure, which tests/lib/test_structure.py holds to gradlib itself and to
+Jacobian, chapter 9's step, no DOM) is run under Node by tests/lib/test_explorer_view*.py, from the
+shipped bundle gradlib/explorer.js (tests/tooling/test_explorer_bundle.py holds the bundle to its
+sources), and compared with gradlib.structure, which tests/lib/test_structure*.py hold to gradlib itself and to
 gradlib.numerical_jacobian. The browser tests (tests/site/test_explorer_*.py) check only the wiring.
 """
 from __future__ import annotations
 
-import itertools
-import json
+import copy
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+import traitlets
 
 import gradlib
-from booksite import contrast
 from gradlib import GradlibError, structure
 from gradlib.explorer import Explorer
 
 JS = Path(gradlib.__file__).with_name("explorer.js")
-ALL_SPECS = [s for specs in structure.SPECS.values() for s in specs]
-
-
-def shape_cases(spec: structure.Spec) -> list[dict[str, int]]:
-    names = [d.name for d in spec.dims]
-    cases = [spec.default_shapes, dict.fromkeys(names, 1), dict.fromkeys(names, 6), dict(zip(names, (2, 5, 1, 3)))]
-    return list({tuple(c.items()): c for c in cases}.values())
 
 
 # --- Python side -------------------------------------------------------------------------------
@@ -122,11 +112,25 @@ def test_bad_arguments_are_gradlib_errors(kwargs, message):
         Explorer(**kwargs)
 
 
-def test_bad_shapes_later_are_refused():
-    widget = Explorer("matvec")
-    with pytest.raises(Exception, match="explorer: m=7 is out of range 1..6 for rule matvec"):
-        widget.shapes = {"n": 3, "m": 7}
-    assert widget.shapes == {"n": 3, "m": 4}
+@pytest.mark.parametrize("shapes,message", [
+    ({"n": 3, "m": 7}, "explorer: m=7 is out of range 1..6 for rule matvec"),
+    ({"n": 0, "m": 4}, "explorer: n=0 is out of range 1..6 for rule matvec"),
+    ({"n": 2.5, "m": 4}, "explorer: n must be an integer, got 2.5 for rule matvec"),
+    ({"n": True, "m": 4}, "explorer: n must be an integer, got True for rule matvec"),
+    ({"n": 3}, "explorer: no size for m: rule matvec needs n, m, got {'n': 3}"),
+], ids=["m=7", "n=0", "n=2.5", "n=True", "no m"])
+def test_bad_shapes_later_are_refused_and_change_nothing(shapes, message):
+    """Shapes set after construction (what the sliders send) are checked as the constructor checks
+    them: refused with a TraitError (traitlets' error for a refused value, so the front end is told)
+    carrying the GradlibError's message, and the widget keeps its shapes, numbers and selection."""
+    widget = Explorer("matvec", select=("dW", (2, 3)))
+    synced = ("shapes", "computed", "selection", "params", "values", "variant")
+    before = {name: copy.deepcopy(getattr(widget, name)) for name in synced}
+    with pytest.raises(traitlets.TraitError) as info:
+        widget.shapes = shapes
+    assert type(info.value) is traitlets.TraitError and str(info.value) == message
+    assert {name: getattr(widget, name) for name in synced} == before
+    assert widget.lit == structure.lights(widget.spec, {"n": 3, "m": 4}, "dW", (2, 3))
 
 
 def test_the_view_is_self_contained():

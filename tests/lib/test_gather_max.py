@@ -48,7 +48,7 @@ def test_repeated_indices_add_up_where_the_classic_slip_keeps_one():
     slip = np.zeros_like(E)
     slip[idx] = G  # keeps only the last of row 1's three contributions
     assert not np.array_equal(slip, dE)
-    f = lambda E: np.sum(G * gather.forward(E, idx))  # noqa: E731
+    f = lambda E: np.sum(G * gather.forward(E, idx))
     assert check_gradient(f, E, dE) and not check_gradient(f, E, slip)
 
 
@@ -56,7 +56,7 @@ def test_gather_gradient_matches_finite_differences():
     rng = np.random.default_rng(3)
     E, idx = rng.normal(size=(5, 3)), np.array([4, 0, 4, 2, 2, 2])
     weights = rng.normal(size=(6, 3))
-    f = lambda E: np.sum(np.tanh(gather.forward(E, idx)) * weights)  # noqa: E731
+    f = lambda E: np.sum(np.tanh(gather.forward(E, idx)) * weights)
     G = (1 - np.tanh(gather.forward(E, idx)) ** 2) * weights
     assert check_gradient(f, E, gather.backward(G, E, idx))
     np.testing.assert_allclose(gather.backward(G, E, idx), numerical_gradient(f, E), atol=1e-8)
@@ -88,7 +88,7 @@ def test_ties_share_the_gradient_equally_like_torch_amax():
     np.testing.assert_array_equal(dX, [[0, 0.5, 0.5, 0], [1, 1, 1, 1], [2, 0, 0, 0]])
     np.testing.assert_array_equal(dX.sum(axis=1), [1.0, 4.0, 2.0])  # moving a whole row by d moves m by d
     # the one-sided derivatives at a tie bracket the shared value: right 1 for the first winner, left 0
-    f = lambda x: reduce_max.forward(X[0] + x * np.eye(4)[1])  # noqa: E731
+    f = lambda x: reduce_max.forward(X[0] + x * np.eye(4)[1])
     h = 1e-6
     assert (f(h) - f(0)) / h == pytest.approx(1.0) and (f(0) - f(-h)) / h == pytest.approx(0.0)
 

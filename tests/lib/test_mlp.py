@@ -7,6 +7,7 @@ at a time with a wrong one and sees the network's gradient change, so each rule 
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -244,30 +245,69 @@ def test_biases_may_be_rows_and_their_gradients_come_back_as_rows():
     assert check_gradient(lambda b1: mlp.forward(_with(rows, b1=b1), X0, T0), rows["b1"], as_rows["b1"])
 
 
+def _same(given, was) -> None:
+    """``given`` is exactly its deep copy ``was``: a dict's keys in order, a list's length, and each
+    array's (or number's) dtype, shape and bytes."""
+    if isinstance(was, dict):
+        assert list(given) == list(was), f"the call changed the dict's keys to {list(given)}"
+        for name in was:
+            _same(given[name], was[name])
+    elif isinstance(was, list):
+        assert isinstance(given, list) and len(given) == len(was), "the call changed a list"
+        for item, old in zip(given, was, strict=True):
+            _same(item, old)
+    else:
+        now, then = np.asarray(given), np.asarray(was)
+        assert (now.dtype, now.shape) == (then.dtype, then.shape), "the call changed an input's dtype or shape"
+        assert now.tobytes() == then.tobytes(), "the call changed an input's values"
+
+
+def _call_keeping_inputs(function: str, params, X, t):
+    """mlp.<function>(params, X, t) (predict takes no t), asserting afterwards, also when it raised, that
+    it changed none of its arguments and left the caller's own arrays in the params dict."""
+    arguments = [params, X] if function == "predict" else [params, X, t]
+    arrays = dict(params) if isinstance(params, dict) else {}
+    snapshot = copy.deepcopy(arguments)
+    try:
+        return getattr(mlp, function)(*arguments)
+    finally:
+        _same(arguments, snapshot)
+        assert all(params[name] is array for name, array in arrays.items()), "the call replaced a caller's array"
+
+
 @pytest.mark.parametrize("function", ["forward", "backward", "trace"])
 @pytest.mark.parametrize("what,params,X,t,message", BAD, ids=[b[0] for b in BAD])
-def test_bad_input_is_a_clear_error(function, what, params, X, t, message):
-    with pytest.raises(GradlibError, match=message):
-        getattr(mlp, function)(params, X, t)
+def test_bad_input_is_a_clear_error_and_changes_nothing(function, what, params, X, t, message):
+    with pytest.raises(GradlibError, match=message) as info:
+        _call_keeping_inputs(function, params, X, t)
+    assert type(info.value) is GradlibError
 
 
 @pytest.mark.parametrize("what,params,X,t,message", [b for b in BAD if not b[0].startswith("t ")],
                          ids=[b[0] for b in BAD if not b[0].startswith("t ")])
 def test_predict_refuses_the_same_bad_input(what, params, X, t, message):
-    with pytest.raises(GradlibError, match=message):
-        mlp.predict(params, X)
+    with pytest.raises(GradlibError, match=message) as info:
+        _call_keeping_inputs("predict", params, X, t)
+    assert type(info.value) is GradlibError
 
 
-def test_errors_are_value_errors_and_inputs_are_not_changed():
+@pytest.mark.parametrize("function", ["forward", "backward", "trace", "predict"])
+def test_a_call_changes_none_of_its_inputs(function):
+    """Every entry point leaves the caller's params (its keys and arrays), X and t as they were, also
+    with a bias given as a row and integer data, which the checks convert."""
     p, X, t = _good()
-    copies = {k: v.copy() for k, v in p.items()}, X.copy(), t.copy()
-    mlp.backward(p, X, t)
-    mlp.forward(p, X, t)
-    assert all(np.array_equal(p[k], copies[0][k]) for k in p)
-    assert np.array_equal(X, copies[1]) and np.array_equal(t, copies[2])
-    assert issubclass(GradlibError, ValueError)
-    with pytest.raises(ValueError):
+    _call_keeping_inputs(function, p, X, t)
+    rows = _with(p, b1=p["b1"].reshape(1, -1), b2=p["b2"].reshape(1, -1))
+    _call_keeping_inputs(function, rows, np.arange(12).reshape(4, 3) % 3 - 1, t.astype(np.int32))
+
+
+def test_a_shape_error_is_a_value_error_with_the_whole_message():
+    """numpy-style code catches shape errors as ValueError: a GradlibError is one, and says it all."""
+    p, X, t = _good()
+    with pytest.raises(ValueError) as info:
         mlp.forward(p, X, t[:1])
+    assert type(info.value) is GradlibError
+    assert str(info.value) == "mlp: t is (1,) but X has 4 rows; t needs one class per row, shape (4,)"
 
 
 def test_complex_steps_pass_through():

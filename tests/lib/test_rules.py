@@ -60,7 +60,7 @@ def assert_vjp(forward, backward, upstream: np.ndarray, args: list[np.ndarray]) 
     """backward(upstream, *args) has one gradient per arg, each of its arg's shape and equal to finite differences."""
     analytic = backward(upstream, *args)
     assert len(analytic) == len(args)
-    for got, arg, expected in zip(analytic, args, numerical_vjp(forward, upstream, args)):
+    for got, arg, expected in zip(analytic, args, numerical_vjp(forward, upstream, args), strict=True):
         assert got.shape == arg.shape and got.dtype == np.float64
         np.testing.assert_allclose(got, expected, **TOL)
     return analytic
@@ -74,7 +74,7 @@ def test_matvec(data, n, m, x_kind, r_kind):
     W, x, r = data.draw(arrays(n, m)), data.draw(arrays(m)), data.draw(arrays(n))
     z = matvec.forward(W, as_kind(x, x_kind))
     assert z.shape == as_kind(np.zeros(n), x_kind).shape  # z follows x's convention
-    np.testing.assert_allclose(z.ravel(), [sum(W[k, l] * x[l] for l in range(m)) for k in range(n)], **TOL)
+    np.testing.assert_allclose(z.ravel(), [sum(W[k, ell] * x[ell] for ell in range(m)) for k in range(n)], **TOL)
 
     dW, dx = assert_vjp(matvec.forward, matvec.backward, as_kind(r, r_kind), [W, as_kind(x, x_kind)])
     for i, j in itertools.product(range(n), range(m)):
@@ -91,12 +91,12 @@ def test_vecmat(data, m, n, x_kind, r_kind):
     x, W, r = data.draw(arrays(m)), data.draw(arrays(m, n)), data.draw(arrays(n))
     z = vecmat.forward(as_kind(x, x_kind), W)
     assert z.shape == as_kind(np.zeros(n), x_kind).shape
-    np.testing.assert_allclose(z.ravel(), [sum(x[k] * W[k, l] for k in range(m)) for l in range(n)], **TOL)
+    np.testing.assert_allclose(z.ravel(), [sum(x[k] * W[k, ell] for k in range(m)) for ell in range(n)], **TOL)
 
     dx, dW = assert_vjp(vecmat.forward, vecmat.backward, as_kind(r, r_kind), [as_kind(x, x_kind), W])
     for i, j in itertools.product(range(m), range(n)):
         assert dW[i, j] == pytest.approx(x[i] * r[j])  # notes: dL/dW_ij = x_i r_j
-    np.testing.assert_allclose(dx.ravel(), [sum(r[l] * W[i, l] for l in range(n)) for i in range(m)], **TOL)
+    np.testing.assert_allclose(dx.ravel(), [sum(r[ell] * W[i, ell] for ell in range(n)) for i in range(m)], **TOL)
 
 
 # --- matmul: B = X Y ---------------------------------------------------------------------
@@ -108,7 +108,7 @@ def test_matmul(data, n, m, p):
     np.testing.assert_allclose(matmul.forward(X, Y), np.einsum("kj,jl->kl", X, Y), **TOL)
     dX, dY = assert_vjp(matmul.forward, matmul.backward, dB, [X, Y])
     for i, j in itertools.product(range(n), range(m)):
-        assert dX[i, j] == pytest.approx(sum(dB[i, l] * Y[j, l] for l in range(p)), abs=1e-12)
+        assert dX[i, j] == pytest.approx(sum(dB[i, ell] * Y[j, ell] for ell in range(p)), abs=1e-12)
     for i, j in itertools.product(range(m), range(p)):
         assert dY[i, j] == pytest.approx(sum(dB[k, j] * X[k, i] for k in range(n)), abs=1e-12)
 
@@ -266,9 +266,9 @@ def test_integer_input_is_promoted_to_float64(rule):
     forward, backward, upstream, inputs = RULE_CASES[rule]
     assert forward(*inputs).dtype == np.float64
     grads = backward(np.array(upstream), *[np.array(a) for a in inputs])
-    assert all(g.dtype == np.float64 and g.shape == np.shape(a) for g, a in zip(grads, inputs))
+    assert all(g.dtype == np.float64 and g.shape == np.shape(a) for g, a in zip(grads, inputs, strict=True))
     floats = backward(np.array(upstream, float), *[np.array(a, float) for a in inputs])
-    for g, f in zip(grads, floats):
+    for g, f in zip(grads, floats, strict=True):
         np.testing.assert_array_equal(g, f)
     assert softmax_xent.backward(np.array([1, 2, 3]), 0).dtype == np.float64
 
