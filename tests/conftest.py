@@ -10,6 +10,8 @@ build instead. ``open_page(path, theme=..., wait=..., width=..., height=...)`` o
 """
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import json
 import os
 import subprocess
@@ -58,37 +60,70 @@ def book_config(book_root: Path) -> dict:
     return yaml.safe_load((book_root / "_config.yml").read_text(encoding="utf-8"))
 
 
+def once_per_run(name: str, compute: Callable[[], dict]) -> dict:
+    """``compute()``, run once per test run: by this process, or under ``make test``'s ``-n 2`` by
+    the first xdist worker to ask, whose JSON result (``_build/.once/<name>.json``, tagged with the
+    run's id) the others wait for and read (an fcntl lock on ``<name>.lock``)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        return compute()
+    folder = ROOT / "_build" / ".once"
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = folder / f"{name}.json"
+    with open(folder / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if saved.is_file() and (done := json.loads(saved.read_text()))["run"] == run:
+            return done["value"]
+        value = compute()
+        saved.write_text(json.dumps({"run": run, "value": value}))
+        return value
+
+
+def _build_book(repo_root: Path) -> dict:
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", ".", "-W", "-n", "--keep-going"]
+    done = subprocess.run(command, cwd=repo_root, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    if done.returncode == 0:
+        return {"failure": None}
+    log = done.stdout + done.stderr
+    problems = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    return {"failure": f"`{' '.join(command[1:])}` failed (exit {done.returncode}):\n"
+                       + "\n".join(problems[-40:] or log.splitlines()[-40:])}
+
+
 @pytest.fixture(scope="session")
 def book_html(repo_root: Path) -> Path:
-    """The built site's html folder: ``$BOOK_HTML`` if set, else a fresh ``-W -n`` build in _build/."""
+    """The built site's html folder: ``$BOOK_HTML`` if set, else a fresh ``-W -n`` build in _build/
+    (once per run, however many xdist workers ask)."""
     given = os.environ.get("BOOK_HTML")
     if given:
         html = Path(given).resolve()
         assert (html / "index.html").is_file(), f"BOOK_HTML={given} is not a built book's html folder"
         return html
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book), "build", ".", "-W", "-n", "--keep-going"]
-    done = subprocess.run(
-        command, cwd=repo_root, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S
-    )
-    if done.returncode != 0:
-        log = done.stdout + done.stderr
-        problems = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
-        pytest.fail(
-            f"`{' '.join(command[1:])}` failed (exit {done.returncode}):\n"
-            + "\n".join(problems[-40:] or log.splitlines()[-40:]),
-            pytrace=False,
-        )
+    failure = once_per_run("book-build", lambda: _build_book(repo_root))["failure"]
+    if failure:
+        pytest.fail(failure, pytrace=False)
     return repo_root / "_build" / "html"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that need the built book run last (a stable sort), so that under ``-n 2`` one worker
+    builds the book while the other runs gradlib's tests."""
+    items.sort(key=lambda item: "book_html" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(scope="session")
 def screenshot_dir(book_html: Path) -> Path:
-    """``_build/screenshots/`` (next to the html folder), emptied of older screenshots."""
+    """``_build/screenshots/`` (next to the html folder), emptied of older screenshots once per run."""
     folder = book_html.parent / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.png"):
-        old.unlink()
+
+    def empty() -> dict:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
+        return {}
+
+    once_per_run("screenshots", empty)
     return folder
 
 
@@ -151,6 +186,25 @@ _REPORT_KEY = pytest.StashKey[SiteReport]()
 def site_report(request: pytest.FixtureRequest) -> SiteReport:
     """The session's :class:`SiteReport` (printed in the terminal summary)."""
     return request.config.stash.setdefault(_REPORT_KEY, SiteReport())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its site report to the controller (``pytest_testnodedown``)."""
+    report = session.config.stash.get(_REPORT_KEY, None)
+    if report and hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["site_report"] = dataclasses.asdict(report)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """The controller merges each worker's site report into its own."""
+    given = getattr(node, "workeroutput", {}).get("site_report")
+    if given:
+        report = node.config.stash.setdefault(_REPORT_KEY, SiteReport())
+        report.title = given["title"]
+        report.notes[:] = given["notes"]
+        for page, columns in given["rows"].items():
+            report.add(page, **columns)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
