@@ -58,13 +58,13 @@ pdf: browser-setup
 	test -f _build/html/index.html || $(MAKE) book
 	$(BIN)/python tests/print_book.py _build/html _build/pdf/gradients-by-hand.pdf
 
-# Two pytest workers (pytest-xdist), each taking whole test files (their page and server caches are
-# per module): the browser tests wait on Chromium about a third of the time, so a second worker
-# fills it. The first worker to need the built book builds it once for both (tests/conftest.py).
+# Two pytest workers (pytest-xdist): a browser test waits on Chromium part of the time, and a second
+# worker fills it. Each takes whole groups: a test file, or all the tests of the session's page
+# cache (tests/conftest.py groups them); the first worker to need the built book builds it for both.
 TEST_WORKERS ?= 2
 
 test: setup browser-setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The fast inner loop: the linter over the whole tree, then gradlib's tests and doctests (no book
 # build, no browser, no apt, no npm). `make test` runs the linter too (tests/tooling/test_lint.py).

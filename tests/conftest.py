@@ -106,10 +106,21 @@ def book_html(repo_root: Path) -> Path:
     return repo_root / "_build" / "html"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that need the built book run last (a stable sort), so that under ``-n 2`` one worker
-    builds the book while the other runs gradlib's tests."""
-    items.sort(key=lambda item: "book_html" in getattr(item, "fixturenames", ()))
+    """Order and group the tests for ``make test``'s two workers (``-n 2 --dist loadgroup``).
+
+    Each test file is one group (its module-scoped page, print and server caches serve it once),
+    except that every test of the session's page ``visits`` cache shares one group, whatever its
+    file, so no page is loaded for it twice. Tests that need the built book come last, the visits
+    first among them (the longest group): one worker builds the book while the other runs
+    gradlib's tests, and the long group does not start at the end.
+    """
+    for item in items:
+        uses = getattr(item, "fixturenames", ())
+        item.add_marker(pytest.mark.xdist_group("visits" if "visits" in uses else item.nodeid.split("::")[0]))
+    items.sort(key=lambda item: ("book_html" in getattr(item, "fixturenames", ()),
+                                 "visits" not in getattr(item, "fixturenames", ())))
 
 
 @pytest.fixture(scope="session")
