@@ -59,12 +59,12 @@ pdf: browser-setup
 	$(BIN)/python tests/print_book.py _build/html _build/pdf/gradients-by-hand.pdf
 
 # Two pytest workers (pytest-xdist): a browser test waits on Chromium part of the time, and a second
-# worker fills it. Each takes whole groups: a test file, or all the tests of the session's page
-# cache (tests/conftest.py groups them); the first worker to need the built book builds it for both.
+# worker fills it. Each takes whole test files (their module caches serve them once); the book build
+# and each page visit are done once for both (tests/run_once.py).
 TEST_WORKERS ?= 2
 
 test: setup browser-setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The fast inner loop: the linter over the whole tree, then gradlib's tests and doctests (no book
 # build, no browser, no apt, no npm). `make test` runs the linter too (tests/tooling/test_lint.py).

@@ -11,7 +11,6 @@ build instead. ``open_page(path, theme=..., wait=..., width=..., height=...)`` o
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
 import os
 import subprocess
@@ -32,6 +31,7 @@ from booksite import (
     serve,
     toc_pages,
 )
+from run_once import once_per_run
 
 BUILD_TIMEOUT_S = 1800
 
@@ -58,25 +58,6 @@ def book_root() -> Path:
 def book_config(book_root: Path) -> dict:
     """``_config.yml`` of the book, parsed."""
     return yaml.safe_load((book_root / "_config.yml").read_text(encoding="utf-8"))
-
-
-def once_per_run(name: str, compute: Callable[[], dict]) -> dict:
-    """``compute()``, run once per test run: by this process, or under ``make test``'s ``-n 2`` by
-    the first xdist worker to ask, whose JSON result (``_build/.once/<name>.json``, tagged with the
-    run's id) the others wait for and read (an fcntl lock on ``<name>.lock``)."""
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run is None:
-        return compute()
-    folder = ROOT / "_build" / ".once"
-    folder.mkdir(parents=True, exist_ok=True)
-    saved = folder / f"{name}.json"
-    with open(folder / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if saved.is_file() and (done := json.loads(saved.read_text()))["run"] == run:
-            return done["value"]
-        value = compute()
-        saved.write_text(json.dumps({"run": run, "value": value}))
-        return value
 
 
 def _build_book(repo_root: Path) -> dict:
@@ -106,21 +87,10 @@ def book_html(repo_root: Path) -> Path:
     return repo_root / "_build" / "html"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Order and group the tests for ``make test``'s two workers (``-n 2 --dist loadgroup``).
-
-    Each test file is one group (its module-scoped page, print and server caches serve it once),
-    except that every test of the session's page ``visits`` cache shares one group, whatever its
-    file, so no page is loaded for it twice. Tests that need the built book come last, the visits
-    first among them (the longest group): one worker builds the book while the other runs
-    gradlib's tests, and the long group does not start at the end.
-    """
-    for item in items:
-        uses = getattr(item, "fixturenames", ())
-        item.add_marker(pytest.mark.xdist_group("visits" if "visits" in uses else item.nodeid.split("::")[0]))
-    items.sort(key=lambda item: ("book_html" in getattr(item, "fixturenames", ()),
-                                 "visits" not in getattr(item, "fixturenames", ())))
+    """Tests that need the built book run last (a stable sort): under ``make test``'s two workers one
+    builds the book while the other runs gradlib's tests."""
+    items.sort(key=lambda item: "book_html" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(scope="session")

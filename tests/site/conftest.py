@@ -14,8 +14,9 @@ and the explorer, drawn and in view. ``built_page(path)``: a built page's HTML, 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from bs4 import BeautifulSoup
 
 from booksite import EXPLORER_PAGES, BookPage, BookSite, live_explorers
 from display_math import math_layout
+from run_once import once_per_run
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -231,6 +233,15 @@ class Visit:
     def serious_violations(self) -> list[str]:
         return serious(self.axe)
 
+    def to_json(self) -> dict:
+        """The visit as JSON (paths as strings), for the other test workers (run_once)."""
+        return json.loads(json.dumps(asdict(self), default=str))
+
+    @classmethod
+    def from_json(cls, saved: dict) -> Visit:
+        files = {url: Path(file) for url, file in saved["files"].items()}
+        return cls(**{**saved, "files": files, "screenshot": Path(saved["screenshot"])})
+
 
 def _visit(book_site: BookSite, node_modules: Path, screenshot_dir: Path, path: str, theme: str) -> Visit:
     """Load ``path`` in ``theme`` and collect what a :class:`Visit` holds (the order matters: the
@@ -256,32 +267,39 @@ def _visit(book_site: BookSite, node_modules: Path, screenshot_dir: Path, path: 
 
 @pytest.fixture(scope="session")
 def visits(book_site: BookSite, node_modules: Path, screenshot_dir: Path) -> Callable[..., Visit]:
-    """``visits(path, theme="light") -> Visit``: each page and theme loaded once per session."""
+    """``visits(path, theme="light") -> Visit``: each page and theme loaded once per test run (by
+    whichever test worker needs it first: run_once)."""
     cache: dict[tuple[str, str], Visit] = {}
 
     def visit(path: str, theme: str = "light") -> Visit:
         if (path, theme) not in cache:
-            cache[path, theme] = _visit(book_site, node_modules, screenshot_dir, path, theme)
+            saved = once_per_run(f"visit-{path}-{theme}",
+                                 lambda: _visit(book_site, node_modules, screenshot_dir, path, theme).to_json())
+            cache[path, theme] = Visit.from_json(saved)
         return cache[path, theme]
 
     return visit
 
 
+def _math_layout(book_site: BookSite, path: str, width: int) -> dict:
+    shown = book_site.open(path, width=width, height=900)
+    try:
+        return math_layout(shown.page)
+    finally:
+        shown.close()
+
+
 @pytest.fixture(scope="session")
 def math_layouts(book_site: BookSite, visits) -> Callable[[str, int], dict]:
     """``math_layouts(path, width) -> display_math.math_layout`` of the page in a ``width`` x 900 px
-    window, explorers drawn: at VISIT_WIDTH the light visit's, at another width one load per session."""
+    window, explorers drawn: at VISIT_WIDTH the light visit's, at another width one load per test run."""
     cache: dict[tuple[str, int], dict] = {}
 
     def layout(path: str, width: int) -> dict:
         if width == VISIT_WIDTH:
             return visits(path).math
         if (path, width) not in cache:
-            shown = book_site.open(path, width=width, height=900)
-            try:
-                cache[path, width] = math_layout(shown.page)
-            finally:
-                shown.close()
+            cache[path, width] = once_per_run(f"math-{path}-{width}", lambda: _math_layout(book_site, path, width))
         return cache[path, width]
 
     return layout
