@@ -11,6 +11,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from booksite import ROOT
@@ -18,21 +19,47 @@ from booksite import ROOT
 #: Where the results wait for the other workers: one ``<key>.json`` (tagged with the run) and lock each.
 FOLDER = ROOT / "_build" / ".once"
 
+#: What :func:`once_per_run` returns with ``block=False`` while another worker computes the value.
+BUSY = object()
 
-def once_per_run(key: str, compute: Callable[[], Any]) -> Any:
+
+def _paths(key: str) -> tuple[Path, Path]:
+    name = re.sub(r"[^\w.-]+", "_", key)
+    return FOLDER / f"{name}.json", FOLDER / f"{name}.lock"
+
+
+def _saved(path: Path, run: str) -> tuple[bool, Any]:
+    if path.is_file() and (done := json.loads(path.read_text()))["run"] == run:
+        return True, done["value"]
+    return False, None
+
+
+def ready(key: str) -> bool:
+    """Whether ``key``'s value is there to read (always False without xdist: nothing is shared)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    return run is not None and _saved(_paths(key)[0], run)[0]
+
+
+def once_per_run(key: str, compute: Callable[[], Any], *, block: bool = True) -> Any:
     """``compute()``, run once per test run: by this process, or under xdist by the first worker to
-    ask, whose result (JSON: lists, dicts, strings, numbers) the others wait for and read back.
-    Without xdist it is simply ``compute()``; callers keep their own in-process caches."""
+    ask, whose result (JSON: lists, dicts, strings, numbers) the others wait for and read back; with
+    ``block=False`` they get :data:`BUSY` instead of waiting. Without xdist it is ``compute()``
+    (callers keep their own in-process caches)."""
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
     if run is None:
         return compute()
+    saved, lock_path = _paths(key)
     FOLDER.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", key)
-    saved = FOLDER / f"{name}.json"
-    with open(FOLDER / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if saved.is_file() and (done := json.loads(saved.read_text()))["run"] == run:
-            return done["value"]
+    with open(lock_path, "w") as lock:  # the lock is released when the file closes
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return BUSY
+        found, value = _saved(saved, run)
+        if found:
+            return value
         value = compute()
-        saved.write_text(json.dumps({"run": run, "value": value}))
+        written = saved.with_suffix(".part")
+        written.write_text(json.dumps({"run": run, "value": value}))
+        written.replace(saved)  # atomic: ready() never reads half a file
         return value

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 import pytest
 from bs4 import BeautifulSoup
 
-from booksite import EXPLORER_PAGES, BookPage, BookSite, live_explorers
+from booksite import EXPLORER_PAGES, BookPage, BookSite, live_explorers, toc_pages
 from display_math import math_layout
-from run_once import once_per_run
+from run_once import BUSY, once_per_run, ready
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -267,14 +267,30 @@ def _visit(book_site: BookSite, node_modules: Path, screenshot_dir: Path, path: 
 
 @pytest.fixture(scope="session")
 def visits(book_site: BookSite, node_modules: Path, screenshot_dir: Path) -> Callable[..., Visit]:
-    """``visits(path, theme="light") -> Visit``: each page and theme loaded once per test run (by
-    whichever test worker needs it first: run_once)."""
+    """``visits(path, theme="light") -> Visit``: each page and theme loaded once per test run, by
+    whichever test worker needs it first (run_once). A worker whose page another worker is loading
+    meanwhile loads one that no worker has yet (the tests of both want every page), then asks again."""
     cache: dict[tuple[str, str], Visit] = {}
+    plan = [(path, theme) for path in toc_pages() for theme in ("light", "dark")]
+
+    def load(path: str, theme: str, *, block: bool) -> object:
+        def compute() -> dict:
+            return _visit(book_site, node_modules, screenshot_dir, path, theme).to_json()
+
+        return once_per_run(f"visit-{path}-{theme}", compute, block=block)
+
+    def load_a_spare() -> bool:
+        for path, theme in reversed(plan):  # from the end: the other worker goes from the start
+            if not ready(f"visit-{path}-{theme}") and load(path, theme, block=False) is not BUSY:
+                return True
+        return False
 
     def visit(path: str, theme: str = "light") -> Visit:
         if (path, theme) not in cache:
-            saved = once_per_run(f"visit-{path}-{theme}",
-                                 lambda: _visit(book_site, node_modules, screenshot_dir, path, theme).to_json())
+            while (saved := load(path, theme, block=False)) is BUSY:
+                if not load_a_spare():
+                    saved = load(path, theme, block=True)
+                    break
             cache[path, theme] = Visit.from_json(saved)
         return cache[path, theme]
 
