@@ -8,7 +8,8 @@ copied into one document: the first page's, laid out for print by the site's own
 (_assets/book.css: explorers as pictures in their colours, solutions shown, code wrapped, chapter
 numbers kept; A4 with 15 mm margins). Each page starts a new sheet; a table of contents with the page
 each chapter starts on comes first, and every sheet carries its number. Printed twice: the first
-print tells on which sheet each chapter starts (read back with pypdf), the second shows it.
+print tells on which sheet each chapter starts (its anchor's destination, read back with pypdf),
+the second shows it.
 :func:`print_book` also returns what a test checks: the titles and the display equations cut off in
 the print layout (display_math.DISPLAY_MATH_CUTS, measured on the combined document before printing).
 """
@@ -83,19 +84,15 @@ def compact(text: str) -> str:
     return "".join(text.split())
 
 
-def _first_pages(pdf: bytes, titles: list[str]) -> list[int | None]:
-    """The sheet (counted from 1) each title starts, after the contents (pypdf): every page of the
-    book starts a sheet with its title (a title quoted in the text elsewhere does not count)."""
+def _first_pages(pdf: bytes, count: int) -> list[int | None]:
+    """The sheet (counted from 1) each of the ``count`` chapters starts on: the page of its anchor
+    ``#book-chapter-i``, a named destination in Chromium's PDF (pypdf)."""
     from pypdf import PdfReader
 
-    texts = [compact(page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
-    found, start = [], 1  # sheet 1 holds the contents
-    for title in titles:
-        wanted = compact(title)
-        page = next((n for n in range(start, len(texts)) if texts[n].startswith(wanted)), None)
-        found.append(None if page is None else page + 1)
-        start = page if page is not None else start
-    return found
+    reader = PdfReader(io.BytesIO(pdf))
+    named = reader.named_destinations
+    return [reader.get_destination_page_number(named[f"/book-chapter-{i}"]) + 1 if f"/book-chapter-{i}" in named
+            else None for i in range(count)]
 
 
 def print_book(book_html: Path, out: Path = OUT, site: booksite.BookSite | None = None) -> dict:
@@ -129,7 +126,7 @@ def print_book(book_html: Path, out: Path = OUT, site: booksite.BookSite | None 
         # out the same document (the sheets found in the first are the sheets of the second)
         cuts = display_math.display_math_cuts(book, printing=True)
         book.wait_for_function("Array.from(document.images).every((image) => image.complete)")
-        first = _first_pages(book.pdf(**options), titles)
+        first = _first_pages(book.pdf(**options), len(titles))
         book.evaluate("(toc) => { document.querySelector('.book-toc').outerHTML = toc; }", _toc(titles, first))
         pdf = book.pdf(**options)
     finally:
