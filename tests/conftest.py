@@ -15,6 +15,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -85,6 +87,39 @@ def book_html(repo_root: Path) -> Path:
     if failure:
         pytest.fail(failure, pytrace=False)
     return repo_root / "_build" / "html"
+
+
+_EARLY_BUILD = pytest.StashKey[threading.Thread]()
+
+
+def _may_need_the_book(config: pytest.Config) -> bool:
+    """Whether the paths this run was given reach tests/book or tests/site (and BOOK_HTML is unset)."""
+    if os.environ.get("BOOK_HTML"):
+        return False
+    wanted = [ROOT / "tests" / "book", ROOT / "tests" / "site"]
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if any(path == w or w.is_relative_to(path) or path.is_relative_to(w) for w in wanted):
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The xdist controller of a run that may need the book starts building it at once, in a thread,
+    as ``book_html`` would (once_per_run): the workers' first book test then finds it built or
+    under way, while gradlib's tests ran beside the build."""
+    controller = getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput")
+    if controller and _may_need_the_book(config):
+        config.option.testrunuid = config.option.testrunuid or uuid.uuid4().hex
+        build = threading.Thread(target=once_per_run, args=("book-build", lambda: _build_book(ROOT)),
+                                 kwargs={"run": config.option.testrunuid}, daemon=True)
+        build.start()
+        config.stash[_EARLY_BUILD] = build
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if (build := config.stash.get(_EARLY_BUILD, None)) is not None:
+        build.join()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -40,12 +40,13 @@ def ready(key: str) -> bool:
     return run is not None and _saved(_paths(key)[0], run)[0]
 
 
-def once_per_run(key: str, compute: Callable[[], Any], *, block: bool = True) -> Any:
+def once_per_run(key: str, compute: Callable[[], Any], *, block: bool = True, run: str | None = None) -> Any:
     """``compute()``, run once per test run: by this process, or under xdist by the first worker to
     ask, whose result (JSON: lists, dicts, strings, numbers) the others wait for and read back; with
     ``block=False`` they get :data:`BUSY` instead of waiting. Without xdist it is ``compute()``
-    (callers keep their own in-process caches)."""
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    (callers keep their own in-process caches). ``run``: the run's id, for the xdist controller,
+    which has no ``PYTEST_XDIST_TESTRUNUID``."""
+    run = run or os.environ.get("PYTEST_XDIST_TESTRUNUID")
     if run is None:
         return compute()
     saved, lock_path = _paths(key)
