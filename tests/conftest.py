@@ -123,9 +123,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that need the built book run last (a stable sort): under ``make test``'s two workers one
-    builds the book while the other runs gradlib's tests."""
-    items.sort(key=lambda item: "book_html" in getattr(item, "fixturenames", ()))
+    """Tests that need the built book run last (a stable sort): under ``make test``'s workers the
+    others run gradlib's tests while the book builds. Among them a ``long`` file comes first, so
+    that no worker is left running it alone at the end."""
+    items.sort(key=lambda item: ("book_html" in getattr(item, "fixturenames", ()),
+                                 item.get_closest_marker("long") is None))
 
 
 @pytest.fixture(scope="session")

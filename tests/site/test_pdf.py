@@ -14,7 +14,7 @@ import pytest
 
 import print_book
 
-pytestmark = [pytest.mark.book, pytest.mark.browser]
+pytestmark = [pytest.mark.book, pytest.mark.browser, pytest.mark.long]  # long: it prints the whole book
 
 MAX_SHEETS_PER_PAGE = 40  # a runaway layout (a table one word wide) would print far more
 
