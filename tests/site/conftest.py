@@ -40,7 +40,8 @@ VISIT_WIDTH = 1280  # the width of a visit (BookSite.open's default window, 1280
 # TeX errors; KaTeX fonts loaded; widget views and how often each was rendered; images and their alt text.
 COLLECT = r"""
 () => {
-  const PANELS = '.cell_output .text_html, .admonition, div.highlight, table, .gradlib-check';
+  const PANELS = ['.cell_output .text_html', '.cell_output .widget-subarea', '.admonition', 'div.highlight', 'table',
+                  '.gradlib-check'].join(', ');
   const skip = 'script, style, pre, code, textarea, .katex, .highlight';
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
     acceptNode: (node) => node.parentElement && node.parentElement.closest(skip)
@@ -76,8 +77,9 @@ COLLECT = r"""
     iconFontsLoaded: Array.from(document.fonts)
       .filter((f) => f.family.includes('Font Awesome 6') && f.status === 'loaded').length,
     scripts: Array.from(document.scripts).map((s) => s.src).filter(Boolean),
-    // The page's panels (HTML outputs such as check tables, admonitions, code, tables) and the
-    // colour each shows: the first opaque background from it up to the page.
+    // The page's panels (HTML and widget outputs such as check tables, explorers and answer boxes,
+    // admonitions, code, tables) and the colour each shows: the first opaque background from it up
+    // to the page.
     panels: Array.from(document.querySelectorAll(PANELS)).filter((el) => el.getClientRects().length > 0)
       .map((el) => {
         let colour = null;

@@ -16,9 +16,10 @@ DARK_PANEL_LUMINANCE = 0.1  # a panel of the dark theme is at most this light (t
 
 
 def test_dark_theme_has_no_light_panels(visits, book_page):
-    """Dark theme (issue 16, item 7): check tables and every other HTML output, admonitions, code and
-    tables sit on dark backgrounds, no light-grey panel on the dark page (the theme puts HTML outputs
-    on a light panel); their text contrast (>= 4.5) is axe-core's to check, in both themes."""
+    """Dark theme: check tables and every other HTML output, widget outputs (explorers, answer
+    boxes), admonitions, code and tables sit on dark backgrounds, no light-grey panel on the dark
+    page (the theme puts HTML and widget outputs on a light panel); their text contrast (>= 4.5) is
+    axe-core's to check, in both themes."""
     panels = visits(book_page, "dark").dom["panels"]
     light = sorted({p["what"] for p in panels if relative_luminance(p["background"]) > DARK_PANEL_LUMINANCE})
     assert light == [], f"{book_page}: light panels on the dark page: {light}"
