@@ -3,10 +3,11 @@
 Tests live by what they need: ``lib/`` gradlib alone (``make test-lib``), ``book/`` the notebooks
 and the book build, ``site/`` the built book in Chromium, ``tooling/`` installs and the workflow.
 A ``book_page`` argument parametrises a test over every page of ``_toc.yml``. ``book_html`` builds
-the book once per session (``-W -n --keep-going``); ``BOOK_HTML=<folder>/_build/html`` tests that
-build instead. ``open_page(path, theme=..., wait=..., width=..., height=...)`` opens a page as
+the book once per run, for all of xdist's workers (``-W -n --keep-going``; run_once.py);
+``BOOK_HTML=<folder>/_build/html`` tests that build instead.
+``open_page(path, theme=..., wait=..., width=..., height=...)`` opens a page as
 :class:`booksite.BookSite` does and returns its :class:`booksite.BookPage` (closed after the test).
-``tests/site/conftest.py`` adds ``visits`` (each page seen once a session) and ``open_explorer``.
+``tests/site/conftest.py`` adds ``visits`` (each page seen once a run) and ``open_explorer``.
 """
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ def _may_need_the_book(config: pytest.Config) -> bool:
     wanted = [ROOT / "tests" / "book", ROOT / "tests" / "site"]
     for arg in config.args:
         path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if any(path == w or w.is_relative_to(path) or path.is_relative_to(w) for w in wanted):
+        if any(w.is_relative_to(path) or path.is_relative_to(w) for w in wanted):
             return True
     return False
 

@@ -57,17 +57,24 @@ def failing_check():
     return result
 
 
-@pytest.mark.parametrize("width", [700, 390])
-@pytest.mark.parametrize("theme", list(PAGES))
-def test_a_failing_check_reads_well_in_a_book_column(browser, failing_check, theme, width):
+def measure_check(browser, result, theme: str, width: int, script: str, style: str = "") -> dict:
+    """``script`` evaluated on a page of ``width`` px in ``theme``'s colours that shows only the check
+    ``result`` (its ``_repr_html_``), under the extra CSS ``style``."""
     background, text = PAGES[theme]
     page = browser.new_page(viewport={"width": width, "height": 900})
     try:
-        page.set_content(f'<body style="margin:8px;font-family:sans-serif;background:rgb{background};'
-                         f'color:rgb{text}">{failing_check._repr_html_()}</body>')
-        seen = page.evaluate(MEASURE)
+        page.set_content(f'<head><style>{style}</style></head><body style="margin:8px;font-family:sans-serif;'
+                         f'background:rgb{background};color:rgb{text}">{result._repr_html_()}</body>')
+        return page.evaluate(script)
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("width", [700, 390])
+@pytest.mark.parametrize("theme", list(PAGES))
+def test_a_failing_check_reads_well_in_a_book_column(browser, failing_check, theme, width):
+    background = PAGES[theme][0]
+    seen = measure_check(browser, failing_check, theme, width, MEASURE)
     cells = seen["cells"]
     assert len(cells) == 3 * 36
     assert seen["pageScroll"] <= 0, "the check widens the page: its tables must wrap or scroll inside"
@@ -121,13 +128,7 @@ def test_a_themes_colours_for_tables_captions_and_code_do_not_reach_the_check(br
     nothing is dimmed with opacity, and only the mismatched cells (and the legend's sample) are tinted."""
     background, text = PAGES[theme]
     hostile = f"table, caption, th, td, code {{ color: rgb{background}; background-color: rgb{text}; }}"
-    page = browser.new_page(viewport={"width": 1000, "height": 900})
-    try:
-        page.set_content(f'<head><style>{hostile}</style></head><body style="margin:8px;font-family:sans-serif;'
-                         f'background:rgb{background};color:rgb{text}">{failing_check._repr_html_()}</body>')
-        seen = page.evaluate(TEXT)
-    finally:
-        page.close()
+    seen = measure_check(browser, failing_check, theme, 1000, TEXT, hostile)
     tags = {t["tag"] for t in seen}
     assert {"CAPTION", "TH", "TD", "CODE", "STRONG", "DIV", "SPAN"} <= tags, tags
     for t in seen:
