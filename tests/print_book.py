@@ -15,9 +15,11 @@ the print layout (display_math.DISPLAY_MATH_CUTS, measured on the combined docum
 """
 from __future__ import annotations
 
+import functools
 import html
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -95,22 +97,35 @@ def _first_pages(pdf: bytes, count: int) -> list[int | None]:
             else None for i in range(count)]
 
 
-def print_book(book_html: Path, out: Path = OUT, site: booksite.BookSite | None = None) -> dict:
+def read_page(site: booksite.BookSite, path: str, *, cuts: bool = False) -> dict:
+    """The page at ``path`` as :func:`print_book` copies it (ARTICLE: title, html, styles), opened at
+    A4's printable width, explorers drawn; with ``cuts``, then also its display equations cut off
+    when it alone is laid out for print (display_math.DISPLAY_MATH_CUTS; the tests want both of
+    one load)."""
+    shown = site.open(path, width=round(display_math.A4_PRINTABLE_WIDTH_PX), height=1100)
+    try:
+        article = shown.page.evaluate(ARTICLE)
+        if cuts:
+            shown.page.emulate_media(media="print")
+            article["cuts"] = display_math.display_math_cuts(shown.page, printing=True)
+        return article
+    finally:
+        shown.close()
+
+
+def print_book(book_html: Path, out: Path = OUT, site: booksite.BookSite | None = None,
+               read: Callable[[str], dict] | None = None) -> dict:
     """Print the built book at ``book_html`` to ``out``; returns titles, sheets and the print cuts.
-    ``site``: a :class:`booksite.BookSite` serving that book (the tests'); else one is started here."""
+    ``site``: a :class:`booksite.BookSite` serving that book (the tests'); else one is started here.
+    ``read(path)``: the page as :func:`read_page` reads it (the tests share their loads); by default
+    read_page on ``site``."""
     if site is None:
         with booksite.serve(book_html) as url, booksite.launch_browser() as browser:
-            return print_book(book_html, out, booksite.BookSite(browser, url, book_html))
+            return print_book(book_html, out, booksite.BookSite(browser, url, book_html), read)
     root = book_html.resolve().parents[1] if (book_html.resolve().parents[1] / "_toc.yml").is_file() else booksite.ROOT
     pages = booksite.toc_pages(root)
     width = round(display_math.A4_PRINTABLE_WIDTH_PX)
-    articles = []
-    for path in pages:
-        shown = site.open(path, width=width, height=1100)
-        try:
-            articles.append(shown.page.evaluate(ARTICLE))
-        finally:
-            shown.close()
+    articles = [(read or functools.partial(read_page, site))(path) for path in pages]
     titles = [a["title"] for a in articles]
     chapters = [a["html"] for a in articles]
     styles = list(dict.fromkeys(s for a in articles for s in a["styles"]))

@@ -3,6 +3,8 @@
 :func:`once_per_run` runs ``compute()`` in the first process that asks and hands its JSON result to
 the others: the book build, emptying the screenshot folder, and each page visit of the site tests
 (tests/site/conftest.py), so a page is loaded once whichever worker's test needs it first.
+:func:`once_per_run_helping` is the same for work of which every worker wants all the parts (each
+page of the book): a worker whose part another one is computing computes one nobody has started.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import fcntl
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +66,14 @@ def once_per_run(key: str, compute: Callable[[], Any], *, block: bool = True, ru
         written.write_text(json.dumps({"run": run, "value": value}))
         written.replace(saved)  # atomic: ready() never reads half a file
         return value
+
+
+def once_per_run_helping(key: str, compute: Callable[[], Any], spares: Sequence[tuple[str, Callable[[], Any]]]) -> Any:
+    """:func:`once_per_run` of ``key``; while another worker computes it, this one computes one of the
+    ``spares`` ((key, compute) pairs; the caller wants them too) that no worker has started, then asks
+    again, and waits only when there is none left."""
+    while (value := once_per_run(key, compute, block=False)) is BUSY:
+        if not any(not ready(spare) and once_per_run(spare, work, block=False) is not BUSY
+                   for spare, work in spares):
+            return once_per_run(key, compute)
+    return value

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 import pytest
 from bs4 import BeautifulSoup
 
+import print_book
 from booksite import EXPLORER_PAGES, BookPage, BookSite, live_explorers, toc_pages
 from display_math import math_layout
-from run_once import BUSY, once_per_run, ready
+from run_once import once_per_run, once_per_run_helping
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -121,8 +122,8 @@ SHOT_LAYOUT = r"""
 """
 
 AXE_RUN = """
-async () => {
-  const result = await axe.run(document, { resultTypes: ['violations'] });
+async (within) => {
+  const result = await axe.run(within ? document.querySelector(within) : document, { resultTypes: ['violations'] });
   return result.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
@@ -131,10 +132,11 @@ async () => {
 """
 
 
-def run_axe(page: Page, node_modules: Path) -> list[dict]:
-    """axe-core's violations on the page as it is now (AXE_RUN)."""
+def run_axe(page: Page, node_modules: Path, within: str | None = None) -> list[dict]:
+    """axe-core's violations on the page as it is now (AXE_RUN), in the whole document or only in
+    the first element matching the selector ``within`` (a page's KaTeX makes a whole run ~3 s)."""
     page.add_script_tag(path=str(node_modules / "axe-core" / "axe.min.js"))
-    return page.evaluate(AXE_RUN)
+    return page.evaluate(AXE_RUN, within)
 
 
 def serious(violations: list[dict]) -> list[str]:
@@ -143,10 +145,11 @@ def serious(violations: list[dict]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def serious_violations(node_modules: Path) -> Callable[[Page], list[str]]:
-    """``serious_violations(page)``: axe-core's critical and serious violations on playwright's
-    ``page`` as it is laid out now, one line each."""
-    return lambda page: serious(run_axe(page, node_modules))
+def serious_violations(node_modules: Path) -> Callable[..., list[str]]:
+    """``serious_violations(page, within=None)``: axe-core's critical and serious violations on
+    playwright's ``page`` as it is laid out now (only in the element ``within`` selects, if given),
+    one line each."""
+    return lambda page, within=None: serious(run_axe(page, node_modules, within))
 
 
 # --------------------------------------------------------------------------- dark theme: the explorers
@@ -273,27 +276,17 @@ def visits(book_site: BookSite, node_modules: Path, screenshot_dir: Path) -> Cal
     whichever test worker needs it first (run_once). A worker whose page another worker is loading
     meanwhile loads one that no worker has yet (the tests of both want every page), then asks again."""
     cache: dict[tuple[str, str], Visit] = {}
-    plan = [(path, theme) for path in toc_pages() for theme in ("light", "dark")]
 
-    def load(path: str, theme: str, *, block: bool) -> object:
-        def compute() -> dict:
-            return _visit(book_site, node_modules, screenshot_dir, path, theme).to_json()
+    def work(path: str, theme: str) -> tuple[str, Callable[[], dict]]:
+        return (f"visit-{path}-{theme}",
+                lambda: _visit(book_site, node_modules, screenshot_dir, path, theme).to_json())
 
-        return once_per_run(f"visit-{path}-{theme}", compute, block=block)
-
-    def load_a_spare() -> bool:
-        for path, theme in reversed(plan):  # from the end: the other worker goes from the start
-            if not ready(f"visit-{path}-{theme}") and load(path, theme, block=False) is not BUSY:
-                return True
-        return False
+    # from the end: the other workers go from the start
+    spares = [work(path, theme) for path in reversed(toc_pages()) for theme in ("dark", "light")]
 
     def visit(path: str, theme: str = "light") -> Visit:
         if (path, theme) not in cache:
-            while (saved := load(path, theme, block=False)) is BUSY:
-                if not load_a_spare():
-                    saved = load(path, theme, block=True)
-                    break
-            cache[path, theme] = Visit.from_json(saved)
+            cache[path, theme] = Visit.from_json(once_per_run_helping(*work(path, theme), spares))
         return cache[path, theme]
 
     return visit
@@ -321,6 +314,25 @@ def math_layouts(book_site: BookSite, visits) -> Callable[[str, int], dict]:
         return cache[path, width]
 
     return layout
+
+
+@pytest.fixture(scope="session")
+def printed_pages(book_site: BookSite) -> Callable[[str], dict]:
+    """``printed_pages(path) -> dict``: the page as print_book.read_page reads it, with its print
+    cuts, one load per test run (the printed book and test_math_fits.py share them)."""
+    cache: dict[str, dict] = {}
+
+    def work(path: str) -> tuple[str, Callable[[], dict]]:
+        return f"print-{path}", lambda: print_book.read_page(book_site, path, cuts=True)
+
+    spares = [work(path) for path in reversed(toc_pages())]
+
+    def read(path: str) -> dict:
+        if path not in cache:
+            cache[path] = once_per_run_helping(*work(path), spares)
+        return cache[path]
+
+    return read
 
 
 @pytest.fixture(scope="session")

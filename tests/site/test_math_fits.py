@@ -6,13 +6,14 @@ is measured against every ancestor that clips it (display_math.DISPLAY_MATH_CUTS
 scrolls must reach both ends of the formula; a box that clips without scrolling, and on paper any
 box at all, must hold it whole; and nothing may stick out of the window. The page itself never
 scrolls sideways. Equation numbers count as part of their equation. On screen the page is measured
-with its explorers drawn, in the load tests/site/test_tables.py measures too (``math_layouts``).
+with its explorers drawn, in the load tests/site/test_tables.py measures too (``math_layouts``); on
+paper in the load the printed book reads the page from (``printed_pages``, tests/print_book.py).
 """
 from __future__ import annotations
 
 import pytest
 
-from display_math import A4_PRINTABLE_WIDTH_PX, display_math_cuts
+from display_math import A4_PRINTABLE_WIDTH_PX
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -20,14 +21,9 @@ LAYOUTS = {"390px": (390, False), "1280px": (1280, False), "print-A4": (round(A4
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-def test_no_display_equation_is_cut_off(open_page, math_layouts, book_page, layout):
+def test_no_display_equation_is_cut_off(math_layouts, printed_pages, book_page, layout):
     width, printing = LAYOUTS[layout]
-    if printing:
-        shown = open_page(book_page, width=width, height=900, wait=False)
-        shown.page.emulate_media(media="print")
-        found = display_math_cuts(shown.page, printing=True)
-    else:
-        found = math_layouts(book_page, width)["cuts"]
+    found = printed_pages(book_page)["cuts"] if printing else math_layouts(book_page, width)["cuts"]
     cuts = "\n".join(f"  {cut['kind']} {cut['tex']!r}: " + "; ".join(cut["where"]) for cut in found["cuts"])
     assert not found["cuts"], (
         f"{book_page} at {layout}: {len(found['cuts'])} of {found['parts']} equation parts cut off\n{cuts}")

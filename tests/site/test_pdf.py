@@ -20,11 +20,13 @@ MAX_SHEETS_PER_PAGE = 40  # a runaway layout (a table one word wide) would print
 
 
 @pytest.fixture(scope="module")
-def printed(book_html, book_site):
-    """The book printed as `make pdf` prints it, to the same place (``_build/pdf/`` next to the html)."""
+def printed(book_html, book_site, printed_pages):
+    """The book printed as `make pdf` prints it, to the same place (``_build/pdf/`` next to the html),
+    from the pages as test_math_fits.py measures them in print (one load each)."""
     from pypdf import PdfReader
 
-    done = print_book.print_book(book_html, book_html.parent / "pdf" / "gradients-by-hand.pdf", book_site)
+    done = print_book.print_book(book_html, book_html.parent / "pdf" / "gradients-by-hand.pdf", book_site,
+                                 read=printed_pages)
     reader = PdfReader(done["pdf"])
     done["texts"] = [" ".join((page.extract_text() or "").split()) for page in reader.pages]
     return done

@@ -68,8 +68,11 @@ def test_placeholder_holds_the_explorers_place(open_page, serious_violations, bo
         f"the page jumps by {jumps} px when the explorer replaces its placeholder")
     page.evaluate("""(selector) => { const box = document.createElement('div');
         box.className = 'widget-placeholder'; box.textContent = 'Explorer loading\u2026';
-        document.querySelector(selector).parentElement.prepend(box); }""", WIDGET_VIEW_SELECTOR)
-    assert serious_violations(page) == [], "axe-core, with a placeholder showing"
+        const area = document.querySelector(selector).parentElement;
+        area.prepend(box);
+        area.closest('.cell').dataset.axeProbe = ''; }""", WIDGET_VIEW_SELECTOR)
+    # the rest of the page is axe-core's in every visit (test_page_content.py)
+    assert serious_violations(page, within="[data-axe-probe]") == [], "axe-core, with a placeholder showing"
     assert shown.console_errors == [] and shown.failed_requests == []
 
 

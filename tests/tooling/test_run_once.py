@@ -67,3 +67,31 @@ def test_without_xdist_it_is_a_plain_call(monkeypatch):
     calls = []
     assert [run_once.once_per_run("k", lambda: calls.append(1) or len(calls)) for _ in range(2)] == [1, 2]
     assert not run_once.ready("k")
+
+
+def test_a_worker_whose_key_is_busy_computes_the_spares_nobody_started_then_waits(shared):
+    started, release = threading.Event(), threading.Event()
+    computed = []
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        return "a by the other worker"
+
+    def spare(key: str):
+        def compute() -> str:
+            computed.append(key)
+            if key == "c":
+                release.set()  # the other worker finishes while this one works on the last spare
+            return f"{key} by this worker"
+        return key, compute
+
+    holder = threading.Thread(target=run_once.once_per_run, args=("a", slow))
+    holder.start()
+    started.wait(10)
+    run_once.once_per_run("b", lambda: "b before")  # done already: not computed again
+    spares = [spare("a"), spare("b"), spare("c")]
+    assert run_once.once_per_run_helping("a", lambda: "a by this worker", spares) == "a by the other worker"
+    holder.join()
+    assert computed == ["c"]
+    assert run_once.once_per_run("c", lambda: "again") == "c by this worker"
