@@ -66,7 +66,7 @@ def main() -> None:
 
     rows = []
     with booksite.serve(html) as url, booksite.launch_browser() as browser:
-        site = booksite.BookSite(browser, url, html)
+        site = booksite.BookSite(browser, url, html, reuse_contexts=False)  # a reader's first visit
         for path in pages:
             shown = site.open(path)  # settled: explorer scrolled into view and rendered
             page = shown.page
