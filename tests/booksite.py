@@ -19,6 +19,7 @@ import contextlib
 import functools
 import gzip
 import http.server
+import io
 import json
 import mimetypes
 import os
@@ -36,6 +37,7 @@ import yaml
 import chromium
 
 if TYPE_CHECKING:
+    import numpy
     from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository
@@ -378,6 +380,36 @@ def live_explorers(shown: BookPage, rule: str | None = None) -> Locator:
     assert roots.count() >= 1, f"{where}: no explorer on the page"
     roots.first.scroll_into_view_if_needed()
     return roots
+
+
+INK_STEP = 48  # two greys (0-255) this far apart are different pixels: text, rules, figures on a background
+SHOT_TRIES = 3
+SHOT_MISMATCH = 0.02  # share of the first screen's pixels that may differ from the window's (greys 48 apart)
+
+
+def _grey(png: bytes) -> numpy.ndarray:
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("L"), dtype=np.int16)
+
+
+def full_page_screenshot(page: Page, path: Path) -> float:
+    """A full-page screenshot of ``page`` into ``path``, its first screen checked against a screenshot
+    of the window: Chromium's capture beyond the window now and then (under load, ~1 page in 50)
+    draws that one capture in another layout (the sidebar gone, the article shifted left); such a
+    capture is taken again, at most SHOT_TRIES times. Returns the share of the first screen's pixels
+    that differ from the window's in the capture kept."""
+    for _ in range(SHOT_TRIES):
+        window = _grey(page.screenshot())
+        whole = page.screenshot(full_page=True)
+        top = _grey(whole)[: window.shape[0]]
+        mismatch = float((abs(top - window[: top.shape[0]]) > INK_STEP).mean())
+        if mismatch <= SHOT_MISMATCH:
+            break
+    path.write_bytes(whole)
+    return mismatch
 
 
 # --------------------------------------------------------------------------- sizes and the report

@@ -7,9 +7,9 @@ else reachable), its explorers drawn; its article, explorers in the state they w
 copied into one document: the first page's, laid out for print by the site's own print stylesheet
 (_assets/book.css: explorers as pictures in their colours, solutions shown, code wrapped, chapter
 numbers kept; A4 with 15 mm margins). Each page starts a new sheet; a table of contents with the page
-each chapter starts on comes first, and every sheet carries its number. Printed twice: the first
-print tells on which sheet each chapter starts (its anchor's destination, read back with pypdf),
-the second shows it.
+each chapter starts on comes first, and every sheet carries its number. The print tells on which
+sheet each chapter starts (its anchor's destination, read back with pypdf); the contents sheet is
+then printed again with those numbers and put in place of the first.
 :func:`print_book` also returns what a test checks: the titles and the display equations cut off in
 the print layout (display_math.DISPLAY_MATH_CUTS, measured on the combined document before printing).
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import html
 import io
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -113,6 +114,28 @@ def read_page(site: booksite.BookSite, path: str, *, cuts: bool = False) -> dict
         shown.close()
 
 
+def _with_first_sheet(pdf: bytes, sheet: bytes) -> bytes:
+    """``pdf`` with its first sheet replaced by the one sheet of ``sheet`` (pypdf). The contents sheet
+    is printed again alone, with the numbers the first print gave: it is one sheet in both prints,
+    so no other sheet moves (a second print of all the sheets took ~16 s). Its links name their
+    targets (``/book-chapter-i``), which ``pdf`` defines."""
+    from pypdf import PdfReader, PdfWriter
+
+    # pypdf's clone of Chromium's PDF holds more objects than the source's trailer counts, and says so
+    quiet, level = logging.getLogger("pypdf._writer"), logging.getLogger("pypdf._writer").level
+    quiet.setLevel(logging.ERROR)
+    try:
+        book = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    finally:
+        quiet.setLevel(level)
+    (contents,) = PdfReader(io.BytesIO(sheet)).pages
+    book.insert_page(contents, 0)
+    book.remove_page(1)
+    done = io.BytesIO()
+    book.write(done)
+    return done.getvalue()
+
+
 def print_book(book_html: Path, out: Path = OUT, site: booksite.BookSite | None = None,
                read: Callable[[str], dict] | None = None) -> dict:
     """Print the built book at ``book_html`` to ``out``; returns titles, sheets and the print cuts.
@@ -141,13 +164,14 @@ def print_book(book_html: Path, out: Path = OUT, site: booksite.BookSite | None 
         # out the same document (the sheets found in the first are the sheets of the second)
         cuts = display_math.display_math_cuts(book, printing=True)
         book.wait_for_function("Array.from(document.images).every((image) => image.complete)")
-        first = _first_pages(book.pdf(**options), len(titles))
+        printed = book.pdf(**options)
+        first = _first_pages(printed, len(titles))
         book.evaluate("(toc) => { document.querySelector('.book-toc').outerHTML = toc; }", _toc(titles, first))
-        pdf = book.pdf(**options)
+        contents = book.pdf(page_ranges="1", **options)
     finally:
         shown.close()
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(pdf)
+    out.write_bytes(_with_first_sheet(printed, contents))
     return {"titles": titles, "first_pages": first, "cuts": cuts, "pdf": out}
 
 

@@ -61,3 +61,15 @@ def test_no_display_equation_is_cut_off_in_print(printed):
     cuts = printed["cuts"]
     assert cuts["formulas"] > 50, "display equations not found"
     assert cuts["cuts"] == [], "\n".join(f"{c['tex']!r}: {c['where']}" for c in cuts["cuts"])
+
+
+def test_the_contents_link_to_the_sheet_each_chapter_starts_on(printed):
+    """The contents sheet is printed again with the numbers and put in place of the first
+    (print_book._with_first_sheet): its links still lead to the chapters' sheets."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(printed["pdf"])
+    links = [annotation.get_object() for annotation in reader.pages[0].get("/Annots", [])]
+    targets = [str(link["/Dest"]) for link in links if link.get("/Subtype") == "/Link" and "/Dest" in link]
+    named = reader.named_destinations
+    assert [reader.get_destination_page_number(named[target]) + 1 for target in targets] == printed["first_pages"]

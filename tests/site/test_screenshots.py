@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from booksite import INK_STEP, SHOT_MISMATCH
+
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
 
 # What a screenshot shows, in grey levels (0-255, Pillow's "L"). Measured on this book: the background
 # is 255 (light) or 18 (dark); 4-15 % of a page is ink; below the first screen the left tenth of a
 # page holds under 0.6 % ink, where an unstyled page (text from the window's edge) holds 10 %.
-INK_STEP = 48  # a pixel this much lighter or darker than the background is ink: text, rules, figures
 LIGHT_BACKGROUND = 0.85 * 255  # the light theme's background is lighter than this,
 DARK_BACKGROUND = 0.2 * 255  # the dark theme's darker than this
 MIN_INK = 0.01  # share of the page that is ink, at least
@@ -44,6 +45,8 @@ def test_screenshot_shows_the_whole_page_styled_in_its_theme(visits, book_page):
         assert width == round(layout["viewport"]["width"] * scale), f"{where}: {width} px wide"
         assert abs(height - layout["height"] * scale) <= 1, (
             f"{where}: {height} px tall, the document {layout['height']} px")
+        mismatch = layout["first_screen_mismatch"]
+        assert mismatch <= SHOT_MISMATCH, f"{where}: its first screen is not the window ({mismatch:.1%} differ)"
         background = int(np.bincount(grey[::4].ravel(), minlength=256).argmax())
         if theme == "light":
             assert background > LIGHT_BACKGROUND, f"{where}: background grey {background}"
