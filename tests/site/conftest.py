@@ -260,7 +260,7 @@ def _visit(book_site: BookSite, node_modules: Path, screenshot_dir: Path, path: 
         shot = screenshot_dir / f"{path.removesuffix('.html').replace('/', '__')}-{theme}.png"
         page.evaluate("window.scrollTo(0, 0)")  # sticky header and sidebars at the top
         shot_layout = {**page.evaluate(SHOT_LAYOUT), "viewport": page.viewport_size}
-        shot_layout["first_screen_mismatch"] = full_page_screenshot(page, shot)
+        full_page_screenshot(page, shot)
         math = math_layout(page) if theme == "light" else None
         return Visit(path=path, theme=theme, console_errors=list(shown.console_errors),
                      failed_requests=list(shown.failed_requests), blocked_requests=list(shown.blocked_requests),
